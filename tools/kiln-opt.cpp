@@ -1,1 +1,157 @@
-int main() { return 0; }
+//===- kiln-opt.cpp - parse, verify, transform and print .kir -------------===//
+//
+//   kiln-opt FILE [--passes=a,b,c] [--split-input-file] [--verify-diagnostics]
+//            [--print-ir-after-all] [--emit=ir|dot] [--debug-fusion] [-o OUT]
+//
+//===----------------------------------------------------------------------===//
+#include "ir/DiagnosticVerifier.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "passes/Pass.h"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+using namespace kiln;
+
+namespace {
+
+struct Options {
+  std::string input = "-";
+  std::string output = "-";
+  std::string passes;
+  std::string emit = "ir";
+  bool split = false;
+  bool verifyDiagnostics = false;
+  bool printAfterAll = false;
+  bool debugFusion = false;
+};
+
+struct Chunk {
+  std::string text;
+  unsigned firstLine;
+};
+
+/// Splits on `// -----` lines, keeping each chunk's first line number.
+std::vector<Chunk> splitInput(const std::string &buffer, bool split) {
+  if (!split)
+    return {{buffer, 1}};
+  static const std::regex marker(R"(^\s*// -----\s*$)");
+  std::vector<Chunk> chunks{{"", 1}};
+  std::istringstream in(buffer);
+  std::string line;
+  unsigned n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (std::regex_match(line, marker)) {
+      chunks.push_back({"", n + 1});
+      continue;
+    }
+    chunks.back().text += line + '\n';
+  }
+  return chunks;
+}
+
+/// Parses, verifies, transforms and prints one chunk.
+bool processChunk(const Chunk &chunk, const Options &opts, DiagEngine &diags,
+                  std::ostream &out) {
+  std::unique_ptr<Module> m =
+      parseModule(chunk.text, opts.input, diags, chunk.firstLine);
+  if (!m || failed(verify(*m)))
+    return false;
+  PassManager pm(PassOptions{opts.debugFusion});
+  if (failed(pm.addPipeline(opts.passes, diags)))
+    return false;
+  if (opts.printAfterAll)
+    pm.setAfterPass([&](std::string_view name, const Module &mod) {
+      std::cerr << "// -----// IR Dump After " << name << " //----- //\n";
+      print(std::cerr, mod);
+    });
+  if (failed(pm.run(*m)))
+    return false;
+  if (opts.emit == "dot") {
+    for (const auto &g : m->graphs)
+      printDot(out, *g);
+  } else {
+    print(out, *m);
+  }
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"kiln-opt: parse, verify, transform and print kiln IR"};
+  Options opts;
+  app.add_option("input", opts.input, "input .kir file ('-' for stdin)");
+  app.add_option("-o", opts.output, "output file ('-' for stdout)");
+  app.add_option("--passes", opts.passes, "comma-separated pass pipeline");
+  app.add_option("--emit", opts.emit, "what to print")
+      ->check(CLI::IsMember({"ir", "dot"}));
+  app.add_flag("--split-input-file", opts.split,
+               "process each '// -----' chunk separately");
+  app.add_flag("--verify-diagnostics", opts.verifyDiagnostics,
+               "check diagnostics against expected-* comments");
+  app.add_flag("--print-ir-after-all", opts.printAfterAll,
+               "print the IR to stderr after every pass");
+  app.add_flag("--debug-fusion", opts.debugFusion,
+               "explain why fusion candidates did not fuse");
+  app.add_flag_callback(
+      "--list-passes",
+      [] {
+        for (const PassInfo &p : allPasses())
+          std::cout << p.name << "  " << p.summary << '\n';
+        std::exit(0);
+      },
+      "list the available passes");
+  CLI11_PARSE(app, argc, argv);
+
+  std::string buffer;
+  if (opts.input == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    buffer = ss.str();
+    opts.input = "<stdin>";
+  } else {
+    std::ifstream f(opts.input, std::ios::binary);
+    if (!f) {
+      std::cerr << "kiln-opt: cannot open '" << opts.input << "'\n";
+      return 1;
+    }
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    buffer = ss.str();
+  }
+
+  std::ofstream file;
+  if (opts.output != "-") {
+    file.open(opts.output);
+    if (!file) {
+      std::cerr << "kiln-opt: cannot write '" << opts.output << "'\n";
+      return 1;
+    }
+  }
+  std::ostream &out = opts.output == "-" ? std::cout : file;
+
+  DiagEngine stderrDiags;
+  bool ok = true;
+  std::vector<Chunk> chunks = splitInput(buffer, opts.split);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (i)
+      out << "// -----\n";
+    if (!opts.verifyDiagnostics) {
+      ok &= processChunk(chunks[i], opts, stderrDiags, out);
+      continue;
+    }
+    DiagnosticVerifier verifier(chunks[i].text, chunks[i].firstLine);
+    DiagEngine collect([&](const Diagnostic &d) { verifier.handle(d); });
+    processChunk(chunks[i], opts, collect, out);
+    ok &= succeeded(verifier.finish(stderrDiags, opts.input));
+  }
+  return ok ? 0 : 1;
+}
