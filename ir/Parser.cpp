@@ -54,6 +54,10 @@ private:
   /// Parses `elem (',' elem)*` up to `close` (which is consumed).
   template <class F> LogicalResult parseList(Token::Kind close, F &&elem);
   LogicalResult checkToken();
+  /// The current token for messages: 'text', or "end of input".
+  std::string found() const {
+    return tok_.is(Token::Eof) ? "end of input" : "'" + std::string(tok_.text) + "'";
+  }
 
   LogicalResult parseFunc(Module &m);
   LogicalResult parseSignature(Graph &g, std::vector<Token> &symbolUses,
@@ -89,7 +93,7 @@ LogicalResult Parser::expect(Token::Kind kind, std::string_view what) {
   if (!tok_.is(kind)) {
     if (tok_.is(Token::Eof))
       return error() << "expected " << what << ", found end of input";
-    return error() << "expected " << what << ", found '" << tok_.text << "'";
+    return error() << "expected " << what << ", found " << found();
   }
   consume();
   return success();
@@ -110,7 +114,7 @@ LogicalResult Parser::parseInteger(int64_t &v) {
   if (failed(checkToken()))
     return failure();
   if (!tok_.is(Token::Integer))
-    return error() << "expected an integer, found '" << tok_.text << "'";
+    return error() << "expected an integer, found " << found();
   std::string_view s = tok_.text;
   if (!s.empty() && s.front() == '+')
     s.remove_prefix(1);
@@ -143,8 +147,7 @@ LogicalResult Parser::parseType(TensorType &t, std::vector<Token> *symbolUses) {
   if (failed(checkToken()))
     return failure();
   if (!tok_.is(Token::Identifier))
-    return error() << "expected a tensor type such as f16[M,4096], found '"
-                   << tok_.text << "'";
+    return error() << "expected a tensor type such as f16[M,4096], found " << found();
   std::optional<DType> dt = parseDType(tok_.text);
   if (!dt)
     return error() << "unknown element type '" << tok_.text
@@ -176,7 +179,7 @@ LogicalResult Parser::parseType(TensorType &t, std::vector<Token> *symbolUses) {
 
 LogicalResult Parser::parseValue(bool &v) {
   if (!tok_.isKeyword("true") && !tok_.isKeyword("false"))
-    return error() << "expected true or false, found '" << tok_.text << "'";
+    return error() << "expected true or false, found " << found();
   v = tok_.text == "true";
   consume();
   return success();
@@ -193,7 +196,7 @@ LogicalResult Parser::parseValue(double &v) {
     return success();
   }
   if (!tok_.is(Token::Integer) && !tok_.is(Token::Float))
-    return error() << "expected a number, found '" << tok_.text << "'";
+    return error() << "expected a number, found " << found();
   std::string s(tok_.text);
   char *end = nullptr;
   v = std::strtod(s.c_str(), &end);
@@ -206,7 +209,7 @@ LogicalResult Parser::parseValue(double &v) {
 LogicalResult Parser::parseValue(DType &v) {
   std::optional<DType> t = parseDType(tok_.text);
   if (!tok_.is(Token::Identifier) || !t)
-    return error() << "expected an element type, found '" << tok_.text << "'";
+    return error() << "expected an element type, found " << found();
   v = *t;
   consume();
   return success();
@@ -223,7 +226,7 @@ LogicalResult Parser::parseValue(std::optional<DType> &v) {
 LogicalResult Parser::parseValue(Layout &v) {
   std::optional<Layout> l = parseLayout(tok_.text);
   if (!tok_.is(Token::Identifier) || !l)
-    return error() << "expected ND or NZ, found '" << tok_.text << "'";
+    return error() << "expected ND or NZ, found " << found();
   v = *l;
   consume();
   return success();
@@ -236,7 +239,7 @@ template <SpelledEnum E> LogicalResult Parser::parseValue(E &v) {
     d << "expected one of";
     for (std::string_view n : EnumSpelling<E>::names)
       d << " " << n;
-    return d << ", found '" << tok_.text << "'";
+    return d << ", found " << found();
   }
   v = *e;
   consume();
@@ -295,6 +298,9 @@ Value *Parser::lookupValue(const Token &name) {
 LogicalResult Parser::parseOperands(const OpInfo &info,
                                     std::vector<Value *> &operands) {
   operands.assign(info.operands.size(), nullptr);
+  // An op without operands (constant) may leave out the parentheses.
+  if (info.operands.empty() && !tok_.is(Token::LParen))
+    return success();
   size_t positional = 0;
   bool sawNamed = false;
   Location open = tok_.loc;
@@ -320,8 +326,7 @@ LogicalResult Parser::parseOperands(const OpInfo &info,
           return success();
         }
         if (!tok_.is(Token::Identifier))
-          return error() << "expected an operand, found '" << tok_.text
-                         << "'";
+          return error() << "expected an operand, found " << found();
         Token name = tok_;
         consume();
         sawNamed = true;
@@ -364,8 +369,7 @@ LogicalResult Parser::parseAttrDict(const OpInfo &info, OpAttrs &attrs) {
     if (failed(checkToken()))
       return failure();
     if (!tok_.is(Token::Identifier))
-      return error() << "expected an attribute name, found '" << tok_.text
-                     << "'";
+      return error() << "expected an attribute name, found " << found();
     Token name = tok_;
     consume();
     if (std::find(seen.begin(), seen.end(), name.text) != seen.end())
@@ -417,7 +421,7 @@ LogicalResult Parser::parseOp(Graph &g) {
   if (failed(checkToken()))
     return failure();
   if (!tok_.is(Token::Identifier))
-    return error() << "expected an op name, found '" << tok_.text << "'";
+    return error() << "expected an op name, found " << found();
   const OpInfo *info = lookupOp(tok_.text);
   if (!info)
     return error() << "unknown op '" << tok_.text << "'";
@@ -566,7 +570,7 @@ LogicalResult Parser::parseFunc(Module &m) {
   if (failed(checkToken()))
     return failure();
   if (!tok_.isKeyword("func"))
-    return error() << "expected 'func', found '" << tok_.text << "'";
+    return error() << "expected 'func', found " << found();
   Location loc = tok_.loc;
   consume();
   if (!tok_.is(Token::FuncName))

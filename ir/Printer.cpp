@@ -96,7 +96,9 @@ void printOp(std::ostream &os, const Op &op, const Namer &name) {
   os << "  ";
   for (unsigned i = 0; i < op.numResults(); ++i)
     os << (i ? ", " : "") << name(op.result(i));
-  os << " = " << op.mnemonic() << '(';
+  os << " = " << op.mnemonic();
+  if (op.numOperands())
+    os << '(';
   bool first = true;
   for (unsigned i = 0; i < op.numOperands(); ++i) {
     Value *v = op.operand(i);
@@ -109,7 +111,8 @@ void printOp(std::ostream &os, const Op &op, const Namer &name) {
     os << name(v);
     first = false;
   }
-  os << ')';
+  if (op.numOperands())
+    os << ')';
   printAttrs(os, op.attrVariant());
   os << " : ";
   if (op.numResults() != 1)

@@ -36,6 +36,7 @@ struct Options {
   std::string outputDir;
   std::string mode = "reference";
   std::string numerics = "golden";
+  bool printValues = false;
 };
 
 /// Splits "NAME=VALUE"; reports malformed flags.
@@ -52,6 +53,35 @@ bool splitAssignment(const std::string &s, std::string &name,
     name.erase(0, 1);
   value = s.substr(eq + 1);
   return true;
+}
+
+/// Writes `t` as nested lists, e.g. [[1, 2], [3, 4]].
+void printValues(const Tensor &t) {
+  Shape strides = rowMajorStrides(t.shape());
+  std::string out;
+  int64_t n = t.numel();
+  for (int64_t i = 0; i < n || (n == 0 && i == 0); ++i) {
+    for (size_t d = 0; d < strides.size(); ++d)
+      if (n == 0 || i % (strides[d] * t.shape()[d]) == 0)
+        out += '[';
+    if (n == 0)
+      break;
+    out += isInteger(t.dtype()) ? std::to_string(t.getInt(i))
+                                : fmt::format("{}", static_cast<float>(
+                                                        t.getDouble(i)));
+    size_t closed = 0;
+    for (size_t d = strides.size(); d-- > 0;) {
+      if ((i + 1) % (strides[d] * t.shape()[d]) != 0)
+        break;
+      out += ']';
+      ++closed;
+    }
+    if (i + 1 < n)
+      out += closed ? ",\n  " : ", ";
+  }
+  if (n == 0)
+    out.append(strides.size(), ']');
+  fmt::print("  {}\n", out);
 }
 
 /// FNV-1a over the logical values, so equal results hash equally whatever
@@ -184,6 +214,8 @@ int run(const Options &opts) {
       sum += t.getDouble(j);
     fmt::print("{}: {} sum={:.9g} hash={:016x}\n", name, toString(t.type()),
                sum, checksum(t));
+    if (opts.printValues)
+      printValues(t);
     if (!opts.outputDir.empty() &&
         failed(writeNpy(opts.outputDir + "/" + name + ".npy", t, diags)))
       return 1;
@@ -209,6 +241,8 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"reference"}));
   app.add_option("--numerics", opts.numerics, "numerics mode")
       ->check(CLI::IsMember({"golden", "npu-compat"}));
+  app.add_flag("--print-values", opts.printValues,
+               "also print every result value (for small results)");
   CLI11_PARSE(app, argc, argv);
   return run(opts);
 }
