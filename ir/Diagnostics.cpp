@@ -29,7 +29,10 @@ static const char *severityName(Severity s) {
 
 std::string format(const Diagnostic &d) {
   std::ostringstream os;
-  os << d.loc << ": " << severityName(d.severity) << ": " << d.message;
+  // Errors about whole files (a bad .npy) carry the path in the message.
+  if (d.loc.known())
+    os << d.loc << ": ";
+  os << severityName(d.severity) << ": " << d.message;
   return os.str();
 }
 

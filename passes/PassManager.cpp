@@ -2,6 +2,7 @@
 #include "passes/Pass.h"
 
 #include "ir/Verifier.h"
+#include "passes/fusion/Fusions.h"
 
 namespace kiln {
 
@@ -9,6 +10,11 @@ namespace {
 const PassInfo kPasses[] = {
 #define PASS(fn, name, summary) {name, summary, &fn},
 #include "passes/Passes.def"
+#define FUSION(Name, cli, benefit)                                             \
+  {cli, "fuse into the torch_npu fused op (passes/fusion/" #Name ".cpp)",      \
+   &runFusion<&fuse##Name>},
+#include "passes/fusion/Fusions.def"
+    {"fuse-all", "every fusion, highest benefit first", &runFuseAll},
 };
 } // namespace
 

@@ -24,7 +24,10 @@ public:
   EvalContext(const Op &op, std::vector<const Tensor *> inputs,
               std::vector<Tensor> &outputs, const EvalOptions &options)
       : op_(op), inputs_(std::move(inputs)), outputs_(outputs),
-        options_(options) {}
+        options_(options) {
+    assert(inputs_.size() == op.numOperands() && "one input per operand");
+    assert(outputs_.size() == op.numResults() && "one output per result");
+  }
 
   /// Operand i, or nullptr for an absent optional operand.
   const Tensor *input(unsigned i) const { return inputs_[i]; }

@@ -3,6 +3,8 @@
 
 #include "runtime/Float16.h"
 
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -54,14 +56,31 @@ std::shared_ptr<std::byte[]> allocateZeroed(size_t bytes) {
     ::operator delete[](q, std::align_val_t(kAlignment));
   });
 }
+
+/// `v` as a double, rounded to odd when |v| >= 2^53: the dropped bits are
+/// folded into the lowest kept bit. A later rounding to f32/f16/bf16 (at
+/// most 24 bits) then sees the same tie / non-tie as `v` itself, where a
+/// plain int64 -> double conversion would round twice.
+double toDoubleRoundToOdd(int64_t v) {
+  uint64_t mag =
+      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  int shift = std::bit_width(mag) - 53;
+  if (shift > 0) {
+    uint64_t sticky = (mag & ((uint64_t(1) << shift) - 1)) != 0;
+    mag = ((mag >> shift) | sticky) << shift;
+  }
+  double d = static_cast<double>(mag);
+  return v < 0 ? -d : d;
+}
 } // namespace
 
 Tensor::Tensor(DType dtype, Shape shape, Layout layout)
     : dtype_(dtype), shape_(std::move(shape)), layout_(layout) {
   assert((layout_ == Layout::ND || rank() >= 2) && "NZ needs rank >= 2");
   int64_t stored = numElements(storageShape());
-  bytes_ = dtype_ == DType::I4 ? static_cast<size_t>(ceilDiv(stored, 2))
-                               : static_cast<size_t>(stored) * bitWidth(dtype_) / 8;
+  bytes_ = dtype_ == DType::I4
+               ? static_cast<size_t>(ceilDiv(stored, 2))
+               : static_cast<size_t>(stored) * bitWidth(dtype_) / 8;
   data_ = allocateZeroed(bytes_);
 }
 
@@ -72,24 +91,25 @@ TensorType Tensor::type() const {
   return t;
 }
 
-Shape Tensor::storageShape() const {
-  if (layout_ == Layout::NZ) {
-    int64_t n0 = nzColumnsPerFractal(dtype_);
-    Shape s(shape_.begin(), shape_.end() - 2);
-    s.push_back(ceilDiv(dim(-1), n0));
-    s.push_back(ceilDiv(dim(-2), 16));
+Shape Tensor::storageShapeFor(DType dtype, const Shape &shape, Layout layout) {
+  if (layout == Layout::NZ) {
+    assert(shape.size() >= 2 && "NZ needs rank >= 2");
+    int64_t n0 = nzColumnsPerFractal(dtype);
+    Shape s(shape.begin(), shape.end() - 2);
+    s.push_back(ceilDiv(shape.back(), n0));
+    s.push_back(ceilDiv(shape[shape.size() - 2], 16));
     s.push_back(16);
     s.push_back(n0);
     return s;
   }
-  if (dtype_ == DType::I4) {
-    if (shape_.empty())
+  if (dtype == DType::I4) {
+    if (shape.empty())
       return {8};
-    Shape s = shape_;
+    Shape s = shape;
     s.back() = ceilDiv(s.back(), 8) * 8;
     return s;
   }
-  return shape_;
+  return shape;
 }
 
 int64_t Tensor::storageIndex(int64_t linear) const {
@@ -165,7 +185,7 @@ void Tensor::setDouble(int64_t linear, double v) {
 
 void Tensor::setInt(int64_t linear, int64_t v) {
   if (isFloat(dtype_)) {
-    setDouble(linear, static_cast<double>(v));
+    setDouble(linear, toDoubleRoundToOdd(v));
     return;
   }
   int64_t s = storageIndex(linear);
@@ -192,6 +212,8 @@ void Tensor::setInt(int64_t linear, int64_t v) {
 }
 
 Tensor Tensor::toLayout(Layout layout) const {
+  if (empty())
+    return Tensor();
   Tensor out(dtype_, shape_, layout);
   int64_t n = numel();
   for (int64_t i = 0; i < n; ++i) {
@@ -204,12 +226,16 @@ Tensor Tensor::toLayout(Layout layout) const {
 }
 
 Tensor Tensor::clone() const {
+  if (empty())
+    return Tensor();
   Tensor out(dtype_, shape_, layout_);
   std::memcpy(out.data(), data(), bytes_);
   return out;
 }
 
 bool Tensor::sameValues(const Tensor &other) const {
+  if (empty() || other.empty())
+    return empty() && other.empty();
   if (dtype_ != other.dtype_ || shape_ != other.shape_)
     return false;
   int64_t n = numel();

@@ -43,7 +43,12 @@ public:
 
   /// Shape of the stored elements (NZ: [..., n1, k1, 16, n0]; i4 ND: last
   /// dim rounded up to a multiple of 8).
-  Shape storageShape() const;
+  Shape storageShape() const {
+    return storageShapeFor(dtype_, shape_, layout_);
+  }
+  /// storageShape() of a tensor with this dtype, logical shape and layout,
+  /// without allocating one.
+  static Shape storageShapeFor(DType dtype, const Shape &shape, Layout layout);
   size_t byteSize() const { return bytes_; }
   std::byte *data() { return data_.get(); }
   const std::byte *data() const { return data_.get(); }
