@@ -61,4 +61,19 @@ struct TestGraph {
   }
 };
 
+/// The builder failed with an error containing `what`.
+inline void expectError(const TestGraph &g, const std::string &what) {
+  EXPECT_FALSE(g.b.ok());
+  EXPECT_NE(g.lastError().find(what), std::string::npos)
+      << "got: " << g.lastError();
+}
+
+/// 0, 1, ..., n-1.
+inline std::vector<double> iota(int n) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i)
+    v.push_back(i);
+  return v;
+}
+
 } // namespace kiln::testing

@@ -9,11 +9,6 @@ namespace {
 
 using namespace kiln::testing;
 
-void expectError(const TestGraph &g, const std::string &what) {
-  EXPECT_FALSE(g.b.ok());
-  EXPECT_NE(g.lastError().find(what), std::string::npos)
-      << "got: " << g.lastError();
-}
 
 /// Static quant of `x` by `scale` (and `offset`); returns the i8 values.
 std::vector<double> quantStatic(const Tensor &x, const Tensor &scale,

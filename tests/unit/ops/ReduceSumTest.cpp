@@ -15,12 +15,6 @@ Op *reduce(TestGraph &g, TensorType type, IntList dims, bool keep = false) {
   return g.b.ok() ? op : nullptr;
 }
 
-std::vector<double> iota(int n) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i)
-    v.push_back(i);
-  return v;
-}
 
 TEST(ReduceSumTest, RowsColumnsAndAll) {
   Tensor x = makeTensor(DType::F32, {2, 3}, {1, 2, 3, 4, 5, 6});

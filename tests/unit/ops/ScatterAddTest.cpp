@@ -6,11 +6,6 @@ namespace {
 
 using namespace kiln::testing;
 
-void expectError(const TestGraph &g, const std::string &what) {
-  EXPECT_FALSE(g.b.ok());
-  EXPECT_NE(g.lastError().find(what), std::string::npos)
-      << "got: " << g.lastError();
-}
 
 /// scatter_add of `updates` at `index` into `init` or `numRows` zero rows.
 struct ScatterRun {

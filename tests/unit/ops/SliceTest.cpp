@@ -12,12 +12,6 @@ Op *slice(TestGraph &g, TensorType type, ops::Slice::Attrs attrs) {
   return g.b.ok() ? op : nullptr;
 }
 
-std::vector<double> iota(int n) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i)
-    v.push_back(i);
-  return v;
-}
 
 TEST(SliceTest, InnerAxis) {
   TestGraph g;

@@ -6,11 +6,6 @@ namespace {
 
 using namespace kiln::testing;
 
-void expectError(const TestGraph &g, const std::string &what) {
-  EXPECT_FALSE(g.b.ok());
-  EXPECT_NE(g.lastError().find(what), std::string::npos)
-      << "got: " << g.lastError();
-}
 
 std::vector<double> swiglu(const Tensor &x, SwigluHalf half,
                            TensorType *type = nullptr) {

@@ -12,12 +12,6 @@ Op *transpose(TestGraph &g, TensorType type, IntList perm) {
   return g.b.ok() ? op : nullptr;
 }
 
-std::vector<double> iota(int n) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i)
-    v.push_back(i);
-  return v;
-}
 
 TEST(TransposeTest, Matrix) {
   TestGraph g;
