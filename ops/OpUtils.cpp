@@ -1,6 +1,8 @@
 //===- OpUtils.cpp - shared checks and index math for op files ------------===//
 #include "ops/OpUtils.h"
 
+#include "runtime/KernelErrors.h"
+
 #include <sstream>
 
 namespace kiln::ops {
@@ -103,26 +105,19 @@ FailureOr<std::vector<int64_t>> groupOffsets(EvalContext &ctx,
   std::vector<int64_t> offsets(e + 1, 0);
   for (int64_t g = 0; g < e; ++g) {
     int64_t v = groupList.getInt(g);
+    if (v < 0)
+      return ctx.error() << describe(KernelError::GroupListNegative, g, v);
     if (type == GroupListType::Count) {
-      if (v < 0)
-        return ctx.error() << "group_list[" << g << "] = " << v
-                           << " is a negative count";
       offsets[g + 1] = offsets[g] + v;
     } else {
-      if (v < 0)
-        return ctx.error() << "group_list[" << g << "] = " << v
-                           << " is negative";
       if (v < offsets[g])
-        return ctx.error() << "group_list[" << g << "] = " << v
-                           << " is less than group_list[" << g - 1
-                           << "] = " << offsets[g]
-                           << "; a cumsum group_list must not decrease";
+        return ctx.error() << describe(KernelError::GroupListDecreasing, g, v,
+                                       offsets[g]);
       offsets[g + 1] = v;
     }
     if (offsets[g + 1] > rows)
-      return ctx.error() << "group_list[" << g << "] = " << v
-                         << " takes the groups past the " << rows
-                         << " available rows";
+      return ctx.error() << describe(KernelError::GroupListTooLarge, g, v,
+                                     rows);
   }
   return offsets;
 }

@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 #include "ops/OpHooks.h"
 #include "ops/OpUtils.h"
+#include "runtime/KernelErrors.h"
 
 #include "ir/Graph.h"
 
@@ -90,8 +91,7 @@ LogicalResult evalScatterAdd(const Op &op, EvalContext &ctx) {
   for (int64_t i = 0; i < index.numel(); ++i) {
     int64_t r = index.getInt(i);
     if (r < 0 || r >= rows)
-      return ctx.error() << "index[" << i << "] = " << r
-                         << " is out of range for " << rows << " output rows";
+      return ctx.error() << describe(KernelError::IndexOutOfRange, i, r, rows);
   }
   if (init) {
     for (int64_t p = 0; p < out.numel(); ++p) {

@@ -13,6 +13,7 @@
 #include "ops/Elementwise.h"
 #include "ops/OpHooks.h"
 #include "ops/OpUtils.h"
+#include "runtime/KernelErrors.h"
 
 namespace kiln::ops {
 
@@ -45,9 +46,8 @@ LogicalResult evalSlice(const Op &op, EvalContext &ctx) {
   const Slice::Attrs &a = op.attrs<Slice>();
   int64_t axis = *normalizeAxis(a.axis, x.rank());
   if (a.start + a.size > x.dim(axis))
-    return ctx.error() << "slice [" << a.start << ", " << a.start + a.size
-                       << ") exceeds dim " << axis << " of size " << x.dim(axis)
-                       << " at run time";
+    return ctx.error() << describe(KernelError::SliceOutOfRange, a.start,
+                                   a.start + a.size, axis, x.dim(axis));
   std::vector<int64_t> idx(out.rank());
   for (int64_t i = 0, e = out.numel(); i < e; ++i) {
     unravelIndex(i, out.shape(), idx);
