@@ -82,10 +82,13 @@ Graph::Graph(std::string name, Location loc)
       diags_(&DiagEngine::stderrEngine()) {}
 
 Graph::~Graph() {
-  // Destroy users before the values they use.
+  // Drop every use first: ops may be destroyed in any order (a pass may have
+  // left them out of order, which the verifier reports but must survive).
   setResults({});
-  while (!ops_.empty())
-    ops_.pop_back();
+  for (const auto &op : ops_)
+    for (unsigned i = 0; i < op->numOperands(); ++i)
+      op->setOperand(i, nullptr);
+  ops_.clear();
 }
 
 Value *Graph::addParam(std::string name, TensorType type) {
