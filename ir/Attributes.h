@@ -22,8 +22,9 @@ enum class GroupListType : uint8_t { Cumsum, Count };
 enum class QuantMode : uint8_t { Static, Dynamic };
 /// swiglu: which half of the last dim goes through SiLU.
 enum class SwigluHalf : uint8_t { First, Second };
-/// allreduce reduction.
-enum class ReduceOp : uint8_t { Sum };
+/// allreduce reduction (torch.distributed's names; the npu fused ops accept
+/// only sum).
+enum class ReduceOp : uint8_t { Sum, Max, Min, Prod };
 
 /// Spellings of an attribute enum, indexed by its value.
 template <class E> struct EnumSpelling;
@@ -37,7 +38,8 @@ template <> struct EnumSpelling<SwigluHalf> {
   static constexpr std::array<std::string_view, 2> names = {"first", "second"};
 };
 template <> struct EnumSpelling<ReduceOp> {
-  static constexpr std::array<std::string_view, 1> names = {"sum"};
+  static constexpr std::array<std::string_view, 4> names = {"sum", "max",
+                                                            "min", "prod"};
 };
 
 template <class E>

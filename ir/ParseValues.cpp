@@ -149,6 +149,7 @@ LogicalResult Parser::parseValue(Layout &v) {
 
 
 LogicalResult Parser::parseValue(IntList &v) {
+  v.clear(); // replace the default, do not append to it
   if (failed(expect(Token::LBracket, "'['")))
     return failure();
   return parseList(Token::RBracket, [&] {
@@ -161,6 +162,7 @@ LogicalResult Parser::parseValue(IntList &v) {
 }
 
 LogicalResult Parser::parseValue(DimList &v) {
+  v.clear();
   if (failed(expect(Token::LBracket, "'['")))
     return failure();
   return parseList(Token::RBracket, [&] {
@@ -173,6 +175,7 @@ LogicalResult Parser::parseValue(DimList &v) {
 }
 
 LogicalResult Parser::parseValue(Elements &v) {
+  v.values.clear();
   if (failed(expect(Token::LBracket, "'['")))
     return failure();
   return parseList(Token::RBracket, [&] {

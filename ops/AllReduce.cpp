@@ -1,10 +1,11 @@
 //===- AllReduce.cpp - sum across ranks (single rank for now) -------------===//
 //
-// allreduce(input) {reduce_op = sum}
+// allreduce(input) {reduce_op = sum|max|min|prod}
 //
 // input: f16/bf16/f32 (any shape and layout); the result has input's type.
 // Only one rank exists so far, so the sum over ranks is the input itself:
-// eval copies every value exactly. Multi-rank reduction (fp32 in golden
+// eval copies every value exactly (for one rank every reduce_op is the
+// identity). Multi-rank reduction (fp32 in golden
 // numerics, OPS.md §0) comes with the communication runtime.
 //
 //===----------------------------------------------------------------------===//

@@ -10,3 +10,8 @@
 
 #include "runtime/SingleOp.h"
 #include "runtime/Tensor.h"
+#include "runtime/npu/QuantMatmulReduceSum.h"
+#include "runtime/npu/WeightQuantBatchmatmul.h"
+#include "runtime/npu/GroupedMatmulSwigluQuantV2.h"
+#include "runtime/npu/GroupedMatmulFinalizeRouting.h"
+#include "runtime/npu/MmAllReduceBase.h"
