@@ -24,6 +24,13 @@ std::string describe(KernelError e, int64_t a, int64_t b, int64_t c,
   case KernelError::SliceOutOfRange:
     return fmt::format("slice [{}, {}) exceeds dim {} of size {} at run time",
                        a, b, c, d);
+  case KernelError::RowIndexOutOfRange:
+    return fmt::format("row_index[{}] = {} is out of range for {} output rows",
+                       a, b, c);
+  case KernelError::SharedInputOutOfRange:
+    return fmt::format("shared_input_offset ({}) + shared_input rows ({}) "
+                       "exceeds the {} output rows",
+                       a, b, c);
   }
   return "unknown kernel error";
 }

@@ -18,6 +18,9 @@ enum class KernelError : int32_t {
   GroupListTooLarge,   ///< a = entry, b = value, c = rows
   IndexOutOfRange,     ///< a = position, b = value, c = rows
   SliceOutOfRange,     ///< a = start, b = end, c = axis, d = dim size
+  RowIndexOutOfRange,  ///< a = position, b = value, c = output rows
+  /// a = shared_input_offset, b = shared_input rows, c = output rows
+  SharedInputOutOfRange,
 };
 
 /// The message for an error (without the `'op' op` prefix).

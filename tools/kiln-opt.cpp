@@ -1,9 +1,11 @@
 //===- kiln-opt.cpp - parse, verify, transform and print .kir -------------===//
 //
 //   kiln-opt FILE [--passes=a,b,c] [--split-input-file] [--verify-diagnostics]
-//            [--print-ir-after-all] [--emit=ir|dot] [--debug-fusion] [-o OUT]
+//            [--print-ir-after-all] [--emit=ir|dot|llvm] [--debug-fusion]
+//            [--mode static|dynamic] [--dim SYM=N]... [-o OUT]
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/CompiledGraph.h"
 #include "ir/DiagnosticVerifier.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
@@ -30,7 +32,42 @@ struct Options {
   bool verifyDiagnostics = false;
   bool printAfterAll = false;
   bool debugFusion = false;
+  std::string mode = "dynamic";
+  std::vector<std::string> dims;
 };
+
+/// Prints the optimised LLVM module of each graph (--emit=llvm).
+bool emitLLVM(const Module &m, const Options &opts, DiagEngine &diags,
+              std::ostream &out) {
+  SymbolBindings bindings;
+  for (const std::string &d : opts.dims) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "kiln-opt: --dim expects SYM=N, got '" << d << "'\n";
+      return false;
+    }
+    bindings[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
+  }
+  CompileOptions co;
+  co.mode = opts.mode == "static" ? codegen::ShapeMode::Static
+                                  : codegen::ShapeMode::Dynamic;
+  for (const auto &g : m.graphs) {
+    if (co.mode == codegen::ShapeMode::Static)
+      for (const std::string &s : g->symbols())
+        if (!bindings.count(s)) {
+          std::cerr << "kiln-opt: static mode needs --dim " << s << "=N\n";
+          return false;
+        }
+    std::unique_ptr<CompiledGraph> exe = compile(*g, co, diags);
+    if (!exe)
+      return false;
+    FailureOr<std::string> ir = exe->llvmIR(bindings, /*optimized=*/true);
+    if (ir.failed())
+      return false;
+    out << *ir;
+  }
+  return true;
+}
 
 struct Chunk {
   std::string text;
@@ -74,6 +111,8 @@ bool processChunk(const Chunk &chunk, const Options &opts, DiagEngine &diags,
     });
   if (failed(pm.run(*m)))
     return false;
+  if (opts.emit == "llvm")
+    return emitLLVM(*m, opts, diags, out);
   if (opts.emit == "dot") {
     for (const auto &g : m->graphs)
       printDot(out, *g);
@@ -92,7 +131,12 @@ int main(int argc, char **argv) {
   app.add_option("-o", opts.output, "output file ('-' for stdout)");
   app.add_option("--passes", opts.passes, "comma-separated pass pipeline");
   app.add_option("--emit", opts.emit, "what to print")
-      ->check(CLI::IsMember({"ir", "dot"}));
+      ->check(CLI::IsMember({"ir", "dot", "llvm"}));
+  app.add_option("--mode", opts.mode,
+                 "shape mode for --emit=llvm: dynamic (symbols are kernel "
+                 "arguments) or static (needs --dim for every symbol)")
+      ->check(CLI::IsMember({"static", "dynamic"}));
+  app.add_option("--dim", opts.dims, "SYM=N for --emit=llvm --mode static");
   app.add_flag("--split-input-file", opts.split,
                "process each '// -----' chunk separately");
   app.add_flag("--verify-diagnostics", opts.verifyDiagnostics,

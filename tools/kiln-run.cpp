@@ -1,14 +1,22 @@
 //===- kiln-run.cpp - run a .kir graph on .npy or seeded inputs -----------===//
 //
 //   kiln-run FILE [--func NAME] [--input NAME=PATH.npy]... [--random-inputs]
-//            [--seed N] [--dim SYM=N]... [--output-dir DIR]
-//            [--mode reference] [--numerics golden|npu-compat]
+//            [--seed N] [--dim SYM=N]... [--output-dir DIR] [--print-values]
+//            [--mode static|dynamic|reference] [--check] [--repeat N]
+//            [--threads N] [--passes PIPELINE]
+//            [--numerics golden|npu-compat]
 //
-// Prints one line per result: name, shape and dtype, and checksums.
+// Prints one line per result: name, shape and dtype, and checksums; with
+// --check, the largest difference from the reference executor per result;
+// with --repeat, the median run time.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/CompiledGraph.h"
 #include "ir/Parser.h"
+#include "ir/Printer.h"
+#include "passes/Pass.h"
 #include "ir/Verifier.h"
+#include "runtime/Compare.h"
 #include "runtime/Executor.h"
 #include "runtime/Npy.h"
 #include "runtime/RandomInputs.h"
@@ -16,7 +24,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,7 +44,11 @@ struct Options {
   bool random = false;
   uint64_t seed = 0;
   std::string outputDir;
-  std::string mode = "reference";
+  std::string mode = "static";
+  bool check = false;
+  unsigned repeat = 1;
+  unsigned threads = 0;
+  std::string passes = "fuse-all";
   std::string numerics = "golden";
   bool printValues = false;
 };
@@ -53,6 +67,68 @@ bool splitAssignment(const std::string &s, std::string &name,
     name.erase(0, 1);
   value = s.substr(eq + 1);
   return true;
+}
+
+/// Runs `g` `repeat` times in the chosen mode; returns the last results and
+/// stores the median wall time.
+FailureOr<std::vector<Tensor>> execute(const Options &opts, const Graph &g,
+                                       std::span<const Tensor> args,
+                                       const EvalOptions &eval,
+                                       const SymbolBindings &preset,
+                                       DiagEngine &diags, double &medianMs) {
+  std::unique_ptr<CompiledGraph> exe;
+  std::unique_ptr<Module> transformed; // the graph after --passes
+  if (opts.mode != "reference") {
+    transformed = parseModule(toString(g), g.loc().file, diags);
+    PassManager pm;
+    std::string pipeline = opts.passes == "none" ? "" : opts.passes;
+    if (!transformed || failed(pm.addPipeline(pipeline, diags)) ||
+        failed(pm.run(*transformed)))
+      return failure();
+    CompileOptions co;
+    co.mode = opts.mode == "dynamic" ? codegen::ShapeMode::Dynamic
+                                     : codegen::ShapeMode::Static;
+    co.eval = eval;
+    co.threads = opts.threads;
+    exe = compile(*transformed->graphs.front(), co, diags);
+    if (!exe)
+      return failure();
+  }
+  std::vector<double> times;
+  FailureOr<std::vector<Tensor>> results = failure();
+  for (unsigned r = 0; r < std::max(opts.repeat, 1u); ++r) {
+    auto start = std::chrono::steady_clock::now();
+    results = exe ? exe->run(args, preset) : runReference(g, args, eval, preset);
+    auto end = std::chrono::steady_clock::now();
+    if (results.failed())
+      return failure();
+    times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  medianMs = times[times.size() / 2];
+  return results;
+}
+
+/// Prints the difference of each result from the reference executor;
+/// false when an integer differs or a float is off by more than one ulp.
+bool checkAgainstReference(const Graph &g, std::span<const Tensor> args,
+                           const EvalOptions &eval, const SymbolBindings &preset,
+                           const std::vector<Tensor> &got) {
+  FailureOr<std::vector<Tensor>> want = runReference(g, args, eval, preset);
+  if (want.failed())
+    return false;
+  bool ok = true;
+  for (size_t i = 0; i < got.size(); ++i) {
+    Difference d = compare((*want)[i], got[i]);
+    bool pass = isInteger(got[i].dtype()) ? d.mismatches == 0 : d.maxUlps <= 1;
+    ok &= pass;
+    std::string name = g.results()[i].name;
+    fmt::print("check {}: max_abs={:.3g} max_rel={:.3g} max_ulps={:.3g} "
+               "mismatches={} {}\n",
+               name.empty() ? "out" + std::to_string(i) : name, d.maxAbs,
+               d.maxRel, d.maxUlps, d.mismatches, pass ? "PASS" : "FAIL");
+  }
+  return ok;
 }
 
 /// Writes `t` as nested lists, e.g. [[1, 2], [3, 4]].
@@ -191,7 +267,9 @@ int run(const Options &opts) {
   EvalOptions eval;
   eval.numerics =
       opts.numerics == "npu-compat" ? Numerics::NpuCompat : Numerics::Golden;
-  FailureOr<std::vector<Tensor>> results = runReference(*g, args, eval, preset);
+  double medianMs = 0;
+  FailureOr<std::vector<Tensor>> results =
+      execute(opts, *g, args, eval, preset, diags, medianMs);
   if (results.failed())
     return 1;
 
@@ -220,6 +298,11 @@ int run(const Options &opts) {
         failed(writeNpy(opts.outputDir + "/" + name + ".npy", t, diags)))
       return 1;
   }
+  if (opts.repeat > 1)
+    fmt::print("median time over {} runs ({}): {:.3f} ms\n", opts.repeat,
+               opts.mode, medianMs);
+  if (opts.check && !checkAgainstReference(*g, args, eval, preset, *results))
+    return 1;
   return 0;
 }
 
@@ -237,8 +320,18 @@ int main(int argc, char **argv) {
   app.add_option("--dim", opts.dims, "SYM=N binds a symbolic dim");
   app.add_option("--output-dir", opts.outputDir,
                  "write DIR/<result>.npy for each result");
-  app.add_option("--mode", opts.mode, "execution mode")
-      ->check(CLI::IsMember({"reference"}));
+  app.add_option("--mode", opts.mode,
+                 "static (specialised to the input shapes), dynamic (one "
+                 "kernel for all shapes) or reference (the interpreter)")
+      ->check(CLI::IsMember({"static", "dynamic", "reference"}));
+  app.add_flag("--check", opts.check,
+               "also run the reference executor and compare each result");
+  app.add_option("--repeat", opts.repeat, "run N times, print the median time");
+  app.add_option("--passes", opts.passes,
+                 "pipeline run before compiling (default fuse-all; 'none' for "
+                 "no passes); --check compares against the graph as written");
+  app.add_option("--threads", opts.threads,
+                 "threads for compiled code (default: all cores)");
   app.add_option("--numerics", opts.numerics, "numerics mode")
       ->check(CLI::IsMember({"golden", "npu-compat"}));
   app.add_flag("--print-values", opts.printValues,

@@ -33,6 +33,7 @@
 #include "ops/OpHooks.h"
 #include "ops/OpUtils.h"
 #include "ops/npu/GroupedInt8.h"
+#include "runtime/KernelErrors.h"
 
 namespace kiln::ops {
 
@@ -146,15 +147,14 @@ LogicalResult evalGroupedMatmulFinalizeRouting(const Op &op,
   for (int64_t i = 0; i < used; ++i) {
     int64_t r = rowIndex.getInt(i);
     if (r < 0 || r >= rows)
-      return ctx.error() << "row_index[" << i << "] = " << r
-                         << " is out of range for " << rows << " output rows";
+      return ctx.error() << describe(KernelError::RowIndexOutOfRange, i, r,
+                                     rows);
   }
   if (shared) {
     int64_t bsdp = shared->dim(0), off = a.shared_input_offset;
     if (off + bsdp > rows)
-      return ctx.error() << "shared_input_offset (" << off
-                         << ") + shared_input rows (" << bsdp
-                         << ") exceeds the " << rows << " output rows";
+      return ctx.error() << describe(KernelError::SharedInputOutOfRange, off,
+                                     bsdp, rows);
     float w = static_cast<float>(a.shared_input_weight);
     for (int64_t p = 0; p < bsdp * n; ++p)
       out.setDouble(off * n + p, static_cast<float>(shared->getDouble(p)) * w);
