@@ -8,6 +8,7 @@
 // run-time data errors.
 //
 //===----------------------------------------------------------------------===//
+#include "../ops/OpTestUtil.h"
 #include "runtime/Npu.h"
 
 #include <gtest/gtest.h>
@@ -22,21 +23,7 @@ namespace {
 
 using Options = npu::QuantMatmulReduceSumOptions;
 
-Tensor makeQ(DType t, Shape shape, const std::vector<double> &v,
-             Layout layout = Layout::ND) {
-  Tensor out(t, std::move(shape), layout);
-  EXPECT_EQ(static_cast<int64_t>(v.size()), out.numel());
-  for (size_t i = 0; i < v.size(); ++i)
-    out.setDouble(static_cast<int64_t>(i), v[i]);
-  return out;
-}
 
-std::vector<double> valuesOf(const Tensor &t) {
-  std::vector<double> v;
-  for (int64_t i = 0; i < t.numel(); ++i)
-    v.push_back(t.getDouble(i));
-  return v;
-}
 
 /// float -> bf16 -> float, round to nearest even, written independently of
 /// kiln's runtime/Float16.
@@ -63,10 +50,10 @@ Case makeCase(int64_t b, int64_t m, int64_t k, int64_t n,
           m,
           k,
           n,
-          makeQ(DType::I8, {b, m, k}, x1),
-          makeQ(DType::I8, {b, k, n}, x2, Layout::NZ),
-          makeQ(DType::F32, {b, m}, s1),
-          makeQ(DType::BF16, {n}, s2)};
+          testing::makeTensor(DType::I8, {b, m, k}, x1),
+          testing::makeTensor(DType::I8, {b, k, n}, x2, Layout::NZ),
+          testing::makeTensor(DType::F32, {b, m}, s1),
+          testing::makeTensor(DType::BF16, {n}, s2)};
 }
 
 // (a) Seed 000's example: b,m,k,n = 2,3,4,5, everything ones. Each batch
@@ -78,7 +65,7 @@ TEST(QuantMatmulReduceSumTest, SeedExampleOnes) {
   Tensor y = c.run();
   EXPECT_EQ(y.dtype(), DType::BF16);
   EXPECT_EQ(y.shape(), (Shape{3, 5}));
-  EXPECT_EQ(valuesOf(y), std::vector<double>(15, 8.0));
+  EXPECT_EQ(testing::values(y), std::vector<double>(15, 8.0));
 }
 
 // (a) Small integers, b,m,k,n = 2,2,2,2:
@@ -91,7 +78,7 @@ TEST(QuantMatmulReduceSumTest, SeedExampleOnes) {
 TEST(QuantMatmulReduceSumTest, SmallIntegersByHand) {
   Case c = makeCase(2, 2, 2, 2, {1, 2, 3, 4, -1, 0, 2, 1},
                     {1, 0, 0, 1, 1, 1, 1, -1}, {1, 2, 3, 0.25}, {0.5, 2});
-  EXPECT_EQ(valuesOf(c.run()), (std::vector<double>{-1, -2, 3.375, 16.5}));
+  EXPECT_EQ(testing::values(c.run()), (std::vector<double>{-1, -2, 3.375, 16.5}));
 }
 
 /// OPS.md §2.2 with plain loops: exact int32 acc, fp32 parts
@@ -144,7 +131,7 @@ TEST(QuantMatmulReduceSumTest, RandomAgainstLoops) {
                       std::vector<double>(s1.begin(), s1.end()),
                       std::vector<double>(s2.begin(), s2.end()));
     std::vector<float> want = reference(c, x1, x2, s1, s2);
-    std::vector<double> got = valuesOf(c.run());
+    std::vector<double> got = testing::values(c.run());
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i)
       EXPECT_EQ(got[i], want[i]) << "b,m,k,n = " << b << "," << m << "," << k
@@ -186,15 +173,15 @@ TEST(QuantMatmulReduceSumTest, ApiErrors) {
 // again for the third part.
 TEST(QuantMatmulReduceSumTest, NpuCompatAccumulatesInBf16) {
   Case c = makeCase(3, 1, 1, 1, {1, 1, 1}, {1, 1, 1}, {256, 1, 1}, {1});
-  EXPECT_EQ(valuesOf(c.run()), std::vector<double>{258});
-  EXPECT_EQ(valuesOf(c.run(Numerics::NpuCompat)), std::vector<double>{256});
+  EXPECT_EQ(testing::values(c.run()), std::vector<double>{258});
+  EXPECT_EQ(testing::values(c.run(Numerics::NpuCompat)), std::vector<double>{256});
   // And each part is rounded first: 257 alone becomes 256.
   Case d = makeCase(1, 1, 1, 1, {1}, {1}, {257}, {1});
-  EXPECT_EQ(valuesOf(d.run()), std::vector<double>{256});
-  EXPECT_EQ(valuesOf(d.run(Numerics::NpuCompat)), std::vector<double>{256});
+  EXPECT_EQ(testing::values(d.run()), std::vector<double>{256});
+  EXPECT_EQ(testing::values(d.run(Numerics::NpuCompat)), std::vector<double>{256});
   Case e = makeCase(2, 1, 1, 1, {1, 1}, {1, 1}, {257, 1}, {1});
-  EXPECT_EQ(valuesOf(e.run()), std::vector<double>{258});
-  EXPECT_EQ(valuesOf(e.run(Numerics::NpuCompat)), std::vector<double>{256});
+  EXPECT_EQ(testing::values(e.run()), std::vector<double>{258});
+  EXPECT_EQ(testing::values(e.run(Numerics::NpuCompat)), std::vector<double>{256});
 }
 
 } // namespace

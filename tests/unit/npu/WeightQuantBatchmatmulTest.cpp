@@ -8,6 +8,7 @@
 // no index or group data, so it has no run-time data errors.
 //
 //===----------------------------------------------------------------------===//
+#include "../ops/OpTestUtil.h"
 #include "runtime/Npu.h"
 
 #include <gtest/gtest.h>
@@ -25,22 +26,8 @@ namespace {
 
 using Options = npu::WeightQuantBatchmatmulOptions;
 
-Tensor makeW(DType t, Shape shape, const std::vector<double> &v,
-             Layout layout = Layout::ND) {
-  Tensor out(t, std::move(shape), layout);
-  EXPECT_EQ(static_cast<int64_t>(v.size()), out.numel());
-  for (size_t i = 0; i < v.size(); ++i)
-    out.setDouble(static_cast<int64_t>(i), v[i]);
-  return out;
-}
 Tensor filled(DType t, Shape shape, double v, Layout layout = Layout::ND) {
-  return makeW(t, shape, std::vector<double>(numElements(shape), v), layout);
-}
-std::vector<double> valuesOf(const Tensor &t) {
-  std::vector<double> v;
-  for (int64_t i = 0; i < t.numel(); ++i)
-    v.push_back(t.getDouble(i));
-  return v;
+  return testing::makeTensor(t, shape, std::vector<double>(numElements(shape), v), layout);
 }
 
 /// Rounds to f16 / bf16 (nearest even), independently of runtime/Float16.
@@ -67,7 +54,7 @@ TEST(WeightQuantBatchmatmulTest, SeedPerChannelQuant) {
   Tensor o = filled(DType::F16, {1, 256}, 1);
   Tensor y = npu::weight_quant_batchmatmul(x, w, s, {.antiquant_offset = &o});
   EXPECT_EQ(y.dtype(), DType::F16);
-  EXPECT_EQ(valuesOf(y), std::vector<double>(512, 640));
+  EXPECT_EQ(testing::values(y), std::vector<double>(512, 640));
 
   Tensor qs = filled(DType::F32, {1, 256}, 0.1f);
   Tensor qo = filled(DType::F32, {1, 256}, 1);
@@ -75,7 +62,7 @@ TEST(WeightQuantBatchmatmulTest, SeedPerChannelQuant) {
       x, w, s,
       {.antiquant_offset = &o, .quant_scale = &qs, .quant_offset = &qo});
   EXPECT_EQ(q.dtype(), DType::I8);
-  EXPECT_EQ(valuesOf(q), std::vector<double>(512, 65));
+  EXPECT_EQ(testing::values(q), std::vector<double>(512, 65));
 
   uint64_t packed = (std::bit_cast<uint32_t>(0.1f) & 0xFFFFE000u) |
                     (uint64_t(1) << 46) | (uint64_t(3) << 37);
@@ -84,7 +71,7 @@ TEST(WeightQuantBatchmatmulTest, SeedPerChannelQuant) {
     qp.setInt(i, static_cast<int64_t>(packed));
   Tensor q2 = npu::weight_quant_batchmatmul(
       x, w, s, {.antiquant_offset = &o, .quant_scale = &qp});
-  EXPECT_EQ(valuesOf(q2), std::vector<double>(512, 67));
+  EXPECT_EQ(testing::values(q2), std::vector<double>(512, 67));
 }
 
 // (a) Seed 001, third example: the weight is a transposed view of a
@@ -98,7 +85,7 @@ TEST(WeightQuantBatchmatmulTest, SeedTransposedWeight) {
   Tensor y = npu::weight_quant_batchmatmul(
       x, w, s, {.antiquant_offset = &o, .transpose_weight = true});
   EXPECT_EQ(y.shape(), (Shape{2, 256}));
-  EXPECT_EQ(valuesOf(y), std::vector<double>(512, 160));
+  EXPECT_EQ(testing::values(y), std::vector<double>(512, 160));
 }
 
 // (a) Per-group (G = 64 over K = 320: 5 groups) with an int4 NZ weight of
@@ -116,11 +103,11 @@ TEST(WeightQuantBatchmatmulTest, PerGroupInt4Bias) {
   for (int m = 0; m < 2; ++m)
     for (int n = 0; n < 256; ++n)
       want.push_back(960 + n);
-  Tensor s = makeW(DType::F16, {5, 256}, sv);
-  Tensor b = makeW(DType::F16, {256}, bv);
+  Tensor s = testing::makeTensor(DType::F16, {5, 256}, sv);
+  Tensor b = testing::makeTensor(DType::F16, {256}, bv);
   Tensor y = npu::weight_quant_batchmatmul(
       x, w, s, {.bias = &b, .antiquant_group_size = 64});
-  EXPECT_EQ(valuesOf(y), want);
+  EXPECT_EQ(testing::values(y), want);
 }
 
 /// npu_trans_quant_param(scale) without an offset (OPS.md §1.3).
@@ -142,17 +129,17 @@ TEST(WeightQuantBatchmatmulTest, SeedPackedAntiquantScale) {
     s.setInt(i, packScale(0.5f));
   Tensor o = filled(DType::I32, {1, 256}, -1);
   Options opt{.antiquant_offset = &o, .transpose_weight = true};
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s, opt)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s, opt)),
             std::vector<double>(512, 160));
   opt.numerics = Numerics::NpuCompat; // f16(w + off), Y * f16(scale)
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s, opt)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s, opt)),
             std::vector<double>(512, 160));
 
   Tensor x3 = filled(DType::F16, {1, 3}, 1);
   Tensor w3 = filled(DType::I8, {1, 3}, 1);
   Tensor s3(DType::I64, {1});
   s3.setInt(0, packScale(0.1f));
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x3, w3, s3,
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x3, w3, s3,
                                                    {.transpose_weight = true})),
             std::vector<double>{0.2998046875});
 }
@@ -260,13 +247,13 @@ TEST(WeightQuantBatchmatmulTest, RandomAgainstLoops) {
     auto d = [](const std::vector<float> &v) {
       return std::vector<double>(v.begin(), v.end());
     };
-    Tensor tx = makeW(c.xt, {c.m, c.k}, d(x));
-    Tensor tw = makeW(c.wt, c.transpose ? Shape{c.n, c.k} : Shape{c.k, c.n},
+    Tensor tx = testing::makeTensor(c.xt, {c.m, c.k}, d(x));
+    Tensor tw = testing::makeTensor(c.wt, c.transpose ? Shape{c.n, c.k} : Shape{c.k, c.n},
                       wStored, c.nz ? Layout::NZ : Layout::ND);
-    Tensor ts = makeW(c.xt, sshape, d(s)), to = makeW(c.xt, sshape, d(o));
-    Tensor tb = makeW(bt, {c.n}, d(b));
-    Tensor tqs = makeW(DType::F32, {1, c.n}, d(qs));
-    Tensor tqo = makeW(DType::F32, {1, c.n}, d(qo));
+    Tensor ts = testing::makeTensor(c.xt, sshape, d(s)), to = testing::makeTensor(c.xt, sshape, d(o));
+    Tensor tb = testing::makeTensor(bt, {c.n}, d(b));
+    Tensor tqs = testing::makeTensor(DType::F32, {1, c.n}, d(qs));
+    Tensor tqo = testing::makeTensor(DType::F32, {1, c.n}, d(qo));
     Options opt{.antiquant_offset = c.offset ? &to : nullptr,
                 .quant_scale = c.quant ? &tqs : nullptr,
                 .quant_offset = c.quant ? &tqo : nullptr,
@@ -275,7 +262,7 @@ TEST(WeightQuantBatchmatmulTest, RandomAgainstLoops) {
                 .transpose_weight = c.transpose,
                 .antiquant_out_dtype = c.wround};
     std::vector<double> got =
-        valuesOf(npu::weight_quant_batchmatmul(tx, tw, ts, opt));
+        testing::values(npu::weight_quant_batchmatmul(tx, tw, ts, opt));
     std::vector<float> want = reference(c, x, w, rows, cols, s, o, b, qs, qo);
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i)
@@ -323,43 +310,43 @@ TEST(WeightQuantBatchmatmulTest, ApiErrors) {
 // 30.3125 and 30.0 (f16 step 1/64), giving 0.3125. Golden with
 // antiquant_out_dtype = f16 rounds W the same way.
 TEST(WeightQuantBatchmatmulTest, NpuCompatRoundsTheWeight) {
-  Tensor x = makeW(DType::F16, {1, 2}, {1, -1});
-  Tensor w = makeW(DType::I8, {2, 1}, {101, 100});
-  Tensor s = makeW(DType::F16, {1}, {0.3});
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s)),
+  Tensor x = testing::makeTensor(DType::F16, {1, 2}, {1, -1});
+  Tensor w = testing::makeTensor(DType::I8, {2, 1}, {101, 100});
+  Tensor s = testing::makeTensor(DType::F16, {1}, {0.3});
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s)),
             std::vector<double>{0.300048828125});
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(
                 x, w, s, {.numerics = Numerics::NpuCompat})),
             std::vector<double>{0.3125});
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(
                 x, w, s, {.antiquant_out_dtype = DType::F16})),
             std::vector<double>{0.3125});
 }
 
 // (d) npu-compat's quant: the FP19-truncated scale and the s9 clip (§3.4).
 TEST(WeightQuantBatchmatmulTest, NpuCompatQuant) {
-  Tensor x = makeW(DType::F16, {1, 1}, {1});
-  Tensor w = makeW(DType::I8, {1, 1}, {1});
+  Tensor x = testing::makeTensor(DType::F16, {1, 1}, {1});
+  Tensor w = testing::makeTensor(DType::I8, {1, 1}, {1});
   // Y = 100.5; quant_scale 1 + 2^-12: golden 100.5245 -> 101; FP19 drops
   // the 2^-12, so compat rounds 100.5 -> 100 (ties to even).
-  Tensor s = makeW(DType::F16, {1}, {100.5});
-  Tensor qs = makeW(DType::F32, {1}, {1.0 + std::ldexp(1.0, -12)});
+  Tensor s = testing::makeTensor(DType::F16, {1}, {100.5});
+  Tensor qs = testing::makeTensor(DType::F32, {1}, {1.0 + std::ldexp(1.0, -12)});
   Options o{.quant_scale = &qs};
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s, o)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s, o)),
             std::vector<double>{101});
   o.numerics = Numerics::NpuCompat;
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s, o)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s, o)),
             std::vector<double>{100});
   // s9: Y = 300, quant_scale 1, quant_offset -200: golden 100; compat
   // clips 300 to 255 first: 55.
-  Tensor s3 = makeW(DType::F16, {1}, {300});
-  Tensor one = makeW(DType::F32, {1}, {1});
-  Tensor off = makeW(DType::F32, {1}, {-200});
+  Tensor s3 = testing::makeTensor(DType::F16, {1}, {300});
+  Tensor one = testing::makeTensor(DType::F32, {1}, {1});
+  Tensor off = testing::makeTensor(DType::F32, {1}, {-200});
   Options q{.quant_scale = &one, .quant_offset = &off};
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s3, q)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s3, q)),
             std::vector<double>{100});
   q.numerics = Numerics::NpuCompat;
-  EXPECT_EQ(valuesOf(npu::weight_quant_batchmatmul(x, w, s3, q)),
+  EXPECT_EQ(testing::values(npu::weight_quant_batchmatmul(x, w, s3, q)),
             std::vector<double>{55});
 }
 
