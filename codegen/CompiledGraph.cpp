@@ -12,6 +12,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -65,6 +66,9 @@ struct Cache {
   std::mutex mutex;
   std::unique_ptr<codegen::Jit> jit;
   std::unordered_map<std::string, void *> kernels;
+  /// One pool per thread count: starting threads per compile() would cost
+  /// more than a cache hit.
+  std::map<unsigned, std::unique_ptr<ThreadPool>> pools;
   unsigned next = 0;
 };
 
@@ -101,10 +105,14 @@ std::unique_ptr<CompiledGraph> compile(const Graph &g,
   cg->graph_ = cg->module_->graphs.front().get();
   cg->options_ = options;
   cg->diags_ = &diags;
-  cg->pool_ = std::make_unique<ThreadPool>(
-      options.threads ? options.threads : ThreadPool::hardwareThreads());
   Cache &c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
+  unsigned threads =
+      options.threads ? options.threads : ThreadPool::hardwareThreads();
+  std::unique_ptr<ThreadPool> &pool = c.pools[threads];
+  if (!pool)
+    pool = std::make_unique<ThreadPool>(threads);
+  cg->pool_ = pool.get();
   if (!c.jit) {
     c.jit = codegen::Jit::create(
         diags, {{"kiln_report_error", (void *)&kiln_report_error},
@@ -189,7 +197,7 @@ FailureOr<std::vector<Tensor>> CompiledGraph::run(std::span<const Tensor> inputs
   std::vector<int64_t> dims;
   for (const std::string &s : g.symbols())
     dims.push_back(bound->count(s) ? bound->at(s) : 0);
-  RuntimeContext rt{&g, pool_.get(), {}};
+  RuntimeContext rt{&g, pool_, {}};
   if ((*fn)(buffers.data(), dims.data(), &rt) != 0)
     return failure();
 

@@ -56,7 +56,7 @@ private:
   std::string text_;
   CompileOptions options_;
   DiagEngine *diags_;
-  std::unique_ptr<ThreadPool> pool_;
+  ThreadPool *pool_ = nullptr; ///< shared by graphs with the same threads
 };
 
 /// Prepares `g` for compiled execution; nullptr (after an error) if the

@@ -54,6 +54,7 @@ void ThreadPool::run(int64_t chunks, const std::function<void(int64_t)> &body) {
       body(c);
     return;
   }
+  std::lock_guard<std::mutex> turn(turn_);
   std::unique_lock<std::mutex> lock(mutex_);
   body_ = &body;
   chunks_ = chunks;

@@ -23,7 +23,8 @@ public:
   unsigned threads() const { return workers_.size() + 1; }
 
   /// Runs body(chunk) for chunk in [0, chunks) across the threads and
-  /// returns when all are done. Not reentrant.
+  /// returns when all are done. Calls from several threads take turns; a
+  /// body must not call run() itself.
   void run(int64_t chunks, const std::function<void(int64_t)> &body);
 
   /// All cores of this machine (at least 1).
@@ -34,6 +35,7 @@ private:
   void drain(std::unique_lock<std::mutex> &lock);
 
   std::vector<std::thread> workers_;
+  std::mutex turn_; ///< one loop at a time
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t)> *body_ = nullptr;
