@@ -4,7 +4,6 @@
 #include "codegen/Codegen.h"
 #include "codegen/Jit.h"
 #include "codegen/Lowering.h"
-#include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "runtime/KernelErrors.h"
@@ -99,10 +98,8 @@ std::unique_ptr<CompiledGraph> compile(const Graph &g,
     return nullptr;
   auto cg = std::unique_ptr<CompiledGraph>(new CompiledGraph());
   cg->text_ = toString(g);
-  cg->module_ = parseModule(cg->text_, g.loc().file, diags);
-  if (!cg->module_)
-    return nullptr;
-  cg->graph_ = cg->module_->graphs.front().get();
+  cg->graph_ = g.clone();
+  cg->graph_->setDiags(diags);
   cg->options_ = options;
   cg->diags_ = &diags;
   Cache &c = cache();

@@ -51,8 +51,7 @@ private:
   using KernelFn = int32_t (*)(void **buffers, const int64_t *dims, void *rt);
   FailureOr<KernelFn> kernelFor(const SymbolBindings &bindings);
 
-  std::unique_ptr<Module> module_; ///< a private copy of the graph
-  Graph *graph_ = nullptr;
+  std::unique_ptr<Graph> graph_; ///< a private copy of the graph
   std::string text_;
   CompileOptions options_;
   DiagEngine *diags_;

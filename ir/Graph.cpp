@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 
 namespace kiln {
 
@@ -159,6 +160,33 @@ void Graph::setResultValue(unsigned i, Value *v) {
   results_[i].value = v;
   if (v)
     v->uses_.push_back({nullptr, i});
+}
+
+std::unique_ptr<Graph> Graph::clone() const {
+  auto g = std::make_unique<Graph>(name_, loc_);
+  g->diags_ = diags_;
+  g->symbols_ = symbols_;
+  std::map<const Value *, Value *> map;
+  for (const auto &p : params_)
+    map[p.get()] = g->addParam(p->name(), p->type());
+  for (const auto &op : ops_) {
+    std::vector<Value *> operands;
+    for (Value *v : op->operands())
+      operands.push_back(v ? map.at(v) : nullptr);
+    std::vector<TensorType> types;
+    for (Value *r : op->results())
+      types.push_back(r->type());
+    Op *copy = g->append(std::make_unique<Op>(op->kind(), std::move(operands),
+                                              op->attrVariant(), types,
+                                              op->loc()));
+    for (unsigned i = 0; i < op->numResults(); ++i)
+      map[op->result(i)] = copy->result(i);
+  }
+  std::vector<GraphResult> results;
+  for (const GraphResult &r : results_)
+    results.push_back({r.value ? map.at(r.value) : nullptr, r.name});
+  g->setResults(std::move(results));
+  return g;
 }
 
 Graph *Module::lookup(std::string_view name) const {

@@ -49,6 +49,10 @@ public:
   void setResults(std::vector<GraphResult> results);
   void setResultValue(unsigned i, Value *v);
 
+  /// A deep copy: same names, types, attributes and source locations (so a
+  /// transformed or compiled copy reports errors where the user wrote them).
+  std::unique_ptr<Graph> clone() const;
+
   /// Where this graph's ops report errors.
   DiagEngine &diags() const { return *diags_; }
   void setDiags(DiagEngine &engine) { diags_ = &engine; }

@@ -79,10 +79,11 @@ FailureOr<std::vector<Tensor>> execute(const Options &opts, const Graph &g,
   std::unique_ptr<CompiledGraph> exe;
   std::unique_ptr<Module> transformed; // the graph after --passes
   if (opts.mode != "reference") {
-    transformed = parseModule(toString(g), g.loc().file, diags);
+    transformed = std::make_unique<Module>();
+    transformed->graphs.push_back(g.clone());
     PassManager pm;
     std::string pipeline = opts.passes == "none" ? "" : opts.passes;
-    if (!transformed || failed(pm.addPipeline(pipeline, diags)) ||
+    if (failed(pm.addPipeline(pipeline, diags)) ||
         failed(pm.run(*transformed)))
       return failure();
     CompileOptions co;
