@@ -84,7 +84,8 @@ int8Vnni(const Int8Panel &p, int64_t reps) {
                                            _mm512_add_epi32(c50, c51)));
   alignas(64) int32_t lanes[16];
   _mm512_store_si512(lanes, s);
-  return lanes[0] + lanes[15];
+  // A checksum that keeps the work alive; wraps like the int32 lanes.
+  return int64_t(lanes[0]) + lanes[15];
 }
 #undef KILN_ROW
 #undef KILN_MADDWD
@@ -92,16 +93,17 @@ int8Vnni(const Int8Panel &p, int64_t reps) {
 
 /// The fallback: the same tile in scalar code (4 columns).
 int64_t int8Scalar(const Int8Panel &p, int64_t reps) {
-  int32_t acc[kRows][4] = {};
+  uint32_t acc[kRows][4] = {}; // wraps like the int32 vector lanes, no UB
   for (int64_t r = 0; r < reps; ++r)
     for (int q = 0; q < kPairs; ++q)
       for (int i = 0; i < kRows; ++i) {
         int32_t a = p.a[q * kRows + i];
         auto lo = int16_t(a), hi = int16_t(a >> 16);
         for (int j = 0; j < 4; ++j)
-          acc[i][j] += lo * p.b[q * 8 + 2 * j] + hi * p.b[q * 8 + 2 * j + 1];
+          acc[i][j] += uint32_t(lo * p.b[q * 8 + 2 * j] +
+                                hi * p.b[q * 8 + 2 * j + 1]);
       }
-  return acc[0][0] + acc[kRows - 1][3];
+  return int64_t(int32_t(acc[0][0])) + int32_t(acc[kRows - 1][3]);
 }
 
 /// fp32: 12 independent FMA chains in registers (FMA latency x pipes < 12).
