@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/CompiledGraph.h"
 #include "ir/DiagnosticVerifier.h"
+#include "runtime/DimFlags.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -39,15 +40,13 @@ struct Options {
 /// Prints the optimised LLVM module of each graph (--emit=llvm).
 bool emitLLVM(const Module &m, const Options &opts, DiagEngine &diags,
               std::ostream &out) {
-  SymbolBindings bindings;
-  for (const std::string &d : opts.dims) {
-    size_t eq = d.find('=');
-    if (eq == std::string::npos) {
-      std::cerr << "kiln-opt: --dim expects SYM=N, got '" << d << "'\n";
-      return false;
-    }
-    bindings[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
+  std::string error;
+  std::optional<SymbolBindings> parsed = parseDimFlags(opts.dims, nullptr, error);
+  if (!parsed) {
+    std::cerr << "kiln-opt: " << error << '\n';
+    return false;
   }
+  const SymbolBindings &bindings = *parsed;
   CompileOptions co;
   co.mode = opts.mode == "static" ? codegen::ShapeMode::Static
                                   : codegen::ShapeMode::Dynamic;

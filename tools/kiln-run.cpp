@@ -17,6 +17,7 @@
 #include "passes/Pass.h"
 #include "ir/Verifier.h"
 #include "runtime/Compare.h"
+#include "runtime/DimFlags.h"
 #include "runtime/Executor.h"
 #include "runtime/Npy.h"
 #include "runtime/RandomInputs.h"
@@ -53,21 +54,6 @@ struct Options {
   bool printValues = false;
 };
 
-/// Splits "NAME=VALUE"; reports malformed flags.
-bool splitAssignment(const std::string &s, std::string &name,
-                     std::string &value, const char *flag) {
-  size_t eq = s.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
-    std::cerr << "kiln-run: " << flag << " expects NAME=VALUE, got '" << s
-              << "'\n";
-    return false;
-  }
-  name = s.substr(0, eq);
-  if (!name.empty() && name[0] == '%')
-    name.erase(0, 1);
-  value = s.substr(eq + 1);
-  return true;
-}
 
 /// Runs `g` `repeat` times in the chosen mode; returns the last results and
 /// stores the median wall time.
@@ -200,35 +186,24 @@ int run(const Options &opts) {
     return 1;
   }
 
-  SymbolBindings preset;
-  for (const std::string &d : opts.dims) {
-    std::string name, value;
-    if (!splitAssignment(d, name, value, "--dim"))
-      return 1;
-    if (!g->hasSymbol(name)) {
-      std::cerr << "kiln-run: --dim " << name << ": @" << g->name()
-                << " has no symbol " << name << '\n';
-      return 1;
-    }
-    int64_t v = -1;
-    try {
-      v = std::stoll(value);
-    } catch (...) {
-    }
-    if (v < 0) {
-      std::cerr << "kiln-run: --dim " << name << " needs a size >= 0, got '"
-                << value << "'\n";
-      return 1;
-    }
-    preset[name] = v;
+  std::string error;
+  std::optional<SymbolBindings> dimFlags = parseDimFlags(opts.dims, g, error);
+  if (!dimFlags) {
+    std::cerr << "kiln-run: " << error << '\n';
+    return 1;
   }
+  const SymbolBindings &preset = *dimFlags;
 
   // Inputs from files first: they bind symbols the random ones may need.
   std::vector<std::optional<Tensor>> inputs(g->params().size());
   for (const std::string &spec : opts.inputs) {
-    std::string name, path;
-    if (!splitAssignment(spec, name, path, "--input"))
+    auto kv = splitAssignment(spec);
+    if (!kv) {
+      std::cerr << "kiln-run: --input expects NAME=VALUE, got '" << spec
+                << "'\n";
       return 1;
+    }
+    const auto &[name, path] = *kv;
     Value *p = g->lookupParam(name);
     if (!p) {
       std::cerr << "kiln-run: --input " << name << ": @" << g->name()
