@@ -18,104 +18,21 @@
 #include "runtime/Executor.h"
 #include "runtime/RandomInputs.h"
 
+#include "../KirCorpus.h"
+
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace kiln {
 namespace {
 
-struct Chunk {
-  std::string file;
-  unsigned firstLine;
-  std::string text;
-};
-
-std::vector<Chunk> fusionChunks() {
-  std::vector<Chunk> chunks;
-  std::filesystem::path dir =
-      std::filesystem::path(KILN_SOURCE_DIR) / "tests/lit/fusion";
-  std::vector<std::filesystem::path> files;
-  if (!std::filesystem::exists(dir))
-    return chunks;
-  for (const auto &e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".kir")
-      files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  static const std::regex marker(R"(^\s*// -----\s*$)");
-  for (const auto &path : files) {
-    std::ifstream in(path);
-    std::string line;
-    unsigned n = 0;
-    chunks.push_back({path.filename().string(), 1, ""});
-    while (std::getline(in, line)) {
-      ++n;
-      if (std::regex_match(line, marker))
-        chunks.push_back({path.filename().string(), n + 1, ""});
-      else
-        chunks.back().text += line + '\n';
-    }
-  }
-  return chunks;
-}
-
-SymbolBindings dimsFor(const Chunk &c, const Graph &g) {
-  SymbolBindings dims;
-  for (const std::string &s : g.symbols())
-    dims[s] = 7;
-  static const std::regex directive(R"(// DIFF:(.*))");
-  static const std::regex binding(R"(([A-Za-z_]\w*)=([0-9]+))");
-  std::smatch m;
-  if (std::regex_search(c.text, m, directive)) {
-    std::string rest = m[1].str();
-    for (std::sregex_iterator it(rest.begin(), rest.end(), binding), end;
-         it != end; ++it)
-      dims[(*it)[1].str()] = std::stoll((*it)[2].str());
-  }
-  return dims;
-}
-
-/// One unit in the last place of `v` in float dtype `t`.
-double ulp(double v, DType t) {
-  int mant = t == DType::F32 ? 23 : t == DType::F16 ? 10 : 7;
-  int minExp = t == DType::F32 ? -126 : t == DType::F16 ? -14 : -126;
-  int e = v == 0 ? minExp : std::max(std::ilogb(v), minExp);
-  return std::ldexp(1.0, e - mant);
-}
-
-void expectClose(const Tensor &a, const Tensor &b, const std::string &what) {
-  ASSERT_EQ(a.dtype(), b.dtype()) << what;
-  ASSERT_EQ(a.shape(), b.shape()) << what;
-  int64_t bad = 0;
-  for (int64_t i = 0; i < a.numel() && bad < 5; ++i) {
-    if (isInteger(a.dtype())) {
-      if (a.getInt(i) != b.getInt(i)) {
-        ++bad;
-        ADD_FAILURE() << what << ": element " << i << " unfused "
-                      << a.getInt(i) << " fused " << b.getInt(i);
-      }
-      continue;
-    }
-    double x = a.getDouble(i), y = b.getDouble(i);
-    if (std::isnan(x) && std::isnan(y))
-      continue;
-    double tol = ulp(std::max(std::fabs(x), std::fabs(y)), a.dtype());
-    if (!(std::fabs(x - y) <= tol)) {
-      ++bad;
-      ADD_FAILURE() << what << ": element " << i << " unfused " << x
-                    << " fused " << y;
-    }
-  }
-}
+using namespace kiln::testing;
 
 TEST(FusionDifferential, FusedGraphsMatchUnfused) {
   unsigned compared = 0;
-  for (const Chunk &c : fusionChunks()) {
-    std::string where = c.file + ":" + std::to_string(c.firstLine);
+  for (const KirChunk &c : kirChunks({"tests/lit/fusion"})) {
+    std::string where = c.where();
     DiagEngine quiet([](const Diagnostic &) {});
     std::unique_ptr<Module> m = parseModule(c.text, c.file, quiet, c.firstLine);
     if (!m || failed(verify(*m)))
@@ -138,7 +55,7 @@ TEST(FusionDifferential, FusedGraphsMatchUnfused) {
     for (size_t gi = 0; gi < m->graphs.size(); ++gi) {
       Graph &g = *m->graphs[gi];
       Graph &f = *fused->graphs[gi];
-      SymbolBindings dims = dimsFor(c, g);
+      SymbolBindings dims = chunkDims(c, g, 7);
       for (uint64_t seed = 1; seed <= 3; ++seed) {
         std::vector<Tensor> inputs;
         for (unsigned p = 0; p < g.params().size(); ++p) {
@@ -152,10 +69,7 @@ TEST(FusionDifferential, FusedGraphsMatchUnfused) {
         ASSERT_FALSE(want.failed()) << what << " (unfused run failed)";
         FailureOr<std::vector<Tensor>> got = runReference(f, inputs, {}, dims);
         ASSERT_FALSE(got.failed()) << what << " (fused run failed)";
-        ASSERT_EQ(want->size(), got->size());
-        for (size_t r = 0; r < want->size(); ++r)
-          expectClose((*want)[r], (*got)[r],
-                      what + " result " + std::to_string(r));
+        expectAgree(*want, *got, what);
       }
     }
     ++compared;
