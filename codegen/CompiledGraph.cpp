@@ -4,6 +4,7 @@
 #include "codegen/Codegen.h"
 #include "codegen/Jit.h"
 #include "codegen/Lowering.h"
+#include "codegen/RuntimeCalls.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "runtime/KernelErrors.h"
@@ -18,45 +19,6 @@
 namespace kiln {
 
 namespace {
-
-/// What JIT-ed code hands back to the runtime.
-struct RuntimeContext {
-  const Graph *graph;
-  ThreadPool *pool;
-  std::mutex errors; ///< parallel chunks may report at once
-};
-
-extern "C" void kiln_report_error(void *rt, int32_t opIndex, int32_t code,
-                                  int64_t a, int64_t b, int64_t c, int64_t d) {
-  auto *ctx = static_cast<RuntimeContext *>(rt);
-  std::lock_guard<std::mutex> lock(ctx->errors);
-  auto it = ctx->graph->ops().begin();
-  std::advance(it, opIndex);
-  (*it)->emitError() << describe(static_cast<KernelError>(code), a, b, c, d);
-}
-
-using LoopBody = int32_t (*)(void **buffers, const int64_t *dims, void *rt,
-                             int64_t begin, int64_t end);
-
-/// Splits [0, extent) across the pool. Loops with little work stay on the
-/// calling thread: waking a worker can cost a scheduler tick.
-extern "C" int32_t kiln_parallel_for(void *rt, LoopBody body, void **buffers,
-                                     const int64_t *dims, int64_t extent,
-                                     int64_t workPerIteration) {
-  auto *ctx = static_cast<RuntimeContext *>(rt);
-  constexpr int64_t kMinParallelWork = 1 << 16;
-  int64_t threads = ctx->pool ? ctx->pool->threads() : 1;
-  if (threads == 1 || extent < 2 || extent * workPerIteration < kMinParallelWork)
-    return body(buffers, dims, rt, 0, extent);
-  int64_t chunks = std::min<int64_t>(extent, threads * 4);
-  std::atomic<int32_t> status{0};
-  ctx->pool->run(chunks, [&](int64_t c) {
-    int64_t begin = extent * c / chunks, end = extent * (c + 1) / chunks;
-    if (body(buffers, dims, rt, begin, end) != 0)
-      status = 1;
-  });
-  return status;
-}
 
 /// One JIT and one cache for the process: artefacts outlive the
 /// CompiledGraph that made them, so a second compile of the same graph and
@@ -111,9 +73,7 @@ std::unique_ptr<CompiledGraph> compile(const Graph &g,
     pool = std::make_unique<ThreadPool>(threads);
   cg->pool_ = pool.get();
   if (!c.jit) {
-    c.jit = codegen::Jit::create(
-        diags, {{"kiln_report_error", (void *)&kiln_report_error},
-                {"kiln_parallel_for", (void *)&kiln_parallel_for}});
+    c.jit = codegen::Jit::create(diags, codegen::runtimeSymbols());
     if (!c.jit)
       return nullptr;
   }
@@ -194,7 +154,7 @@ FailureOr<std::vector<Tensor>> CompiledGraph::run(std::span<const Tensor> inputs
   std::vector<int64_t> dims;
   for (const std::string &s : g.symbols())
     dims.push_back(bound->count(s) ? bound->at(s) : 0);
-  RuntimeContext rt{&g, pool_, {}};
+  codegen::RuntimeContext rt{&g, pool_, {}};
   if ((*fn)(buffers.data(), dims.data(), &rt) != 0)
     return failure();
 
