@@ -24,7 +24,8 @@ LowerFn lowering(OpKind kind) { return kLowerings[static_cast<size_t>(kind)]; }
 FailureOr<GeneratedModule> generate(const Graph &g, ShapeMode mode,
                                     const SymbolBindings &bindings,
                                     const EvalOptions &options,
-                                    const std::string &entry) {
+                                    const std::string &entry,
+                                    TargetISA isa) {
   GeneratedModule out;
   out.context = std::make_unique<llvm::LLVMContext>();
   out.module = std::make_unique<llvm::Module>(g.name(), *out.context);
@@ -41,6 +42,7 @@ FailureOr<GeneratedModule> generate(const Graph &g, ShapeMode mode,
   for (unsigned i = 0; i < 3; ++i)
     fn->addParamAttr(i, llvm::Attribute::NoAlias);
   KernelSetup setup{g, mode, bindings, options, *out.module};
+  setup.isa = resolveISA(isa);
   LoweringContext ctx(setup, fn);
   for (const auto &op : g.ops())
     if (failed(lowering(op->kind())(*op, ctx)))

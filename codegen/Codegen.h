@@ -2,6 +2,7 @@
 #pragma once
 
 #include "codegen/ShapeABI.h"
+#include "codegen/TargetISA.h"
 #include "ir/Graph.h"
 #include "runtime/Eval.h"
 
@@ -22,9 +23,11 @@ struct GeneratedModule {
 /// Lowers every op of `g` into `i32 @entry(ptr buffers, ptr dims, ptr rt)`.
 /// `bindings` must bind every symbol in static mode (it is ignored in
 /// dynamic mode). Errors (an op that cannot be lowered) go to g.diags().
+/// `isa` picks the int8 GEMM sequence (Auto: the host's best).
 FailureOr<GeneratedModule> generate(const Graph &g, ShapeMode mode,
                                     const SymbolBindings &bindings,
                                     const EvalOptions &options,
-                                    const std::string &entry);
+                                    const std::string &entry,
+                                    TargetISA isa = TargetISA::Auto);
 
 } // namespace kiln::codegen

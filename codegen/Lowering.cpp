@@ -209,6 +209,12 @@ LoweringContext::LoweringContext(KernelSetup &setup, llvm::Function *fn)
 void LoweringContext::parallelFor(
     llvm::Value *extent, int64_t workPerIteration,
     const std::function<void(LoweringContext &, llvm::Value *)> &body) {
+  parallelRange(b_.getInt64(0), extent, workPerIteration, body);
+}
+
+void LoweringContext::parallelRange(
+    llvm::Value *first, llvm::Value *last, int64_t workPerIteration,
+    const std::function<void(LoweringContext &, llvm::Value *)> &body) {
   llvm::Type *ptr = b_.getPtrTy(), *i64 = b_.getInt64Ty(), *i32 = b_.getInt32Ty();
   auto *bodyType = llvm::FunctionType::get(i32, {ptr, ptr, ptr, i64, i64}, false);
   auto *outlined = llvm::Function::Create(
@@ -222,12 +228,24 @@ void LoweringContext::parallelFor(
                    [&](llvm::Value *iv) { body(inner, iv); });
     inner.b().CreateRet(b_.getInt32(0));
   }
-  auto *runType = llvm::FunctionType::get(i32, {ptr, ptr, ptr, ptr, i64, i64},
-                                          false);
-  llvm::Value *status = b_.CreateCall(
-      runtimeFunction("kiln_parallel_for", runType),
-      {fn_->getArg(2), outlined, fn_->getArg(0), fn_->getArg(1), extent,
-       b_.getInt64(workPerIteration)});
+  // From 0 (parallelFor): kiln_parallel_for(extent); else kiln_parallel_range.
+  llvm::Value *status;
+  auto *zero = llvm::dyn_cast<llvm::ConstantInt>(first);
+  if (zero && zero->isZero()) {
+    auto *runType = llvm::FunctionType::get(i32, {ptr, ptr, ptr, ptr, i64, i64},
+                                            false);
+    status = b_.CreateCall(runtimeFunction("kiln_parallel_for", runType),
+                           {fn_->getArg(2), outlined, fn_->getArg(0),
+                            fn_->getArg(1), last,
+                            b_.getInt64(workPerIteration)});
+  } else {
+    auto *runType = llvm::FunctionType::get(
+        i32, {ptr, ptr, ptr, ptr, i64, i64, i64}, false);
+    status = b_.CreateCall(runtimeFunction("kiln_parallel_range", runType),
+                           {fn_->getArg(2), outlined, fn_->getArg(0),
+                            fn_->getArg(1), first, last,
+                            b_.getInt64(workPerIteration)});
+  }
   // A failed chunk has reported its error; stop the kernel.
   llvm::LLVMContext &c = llvmContext();
   llvm::BasicBlock *fail = llvm::BasicBlock::Create(c, "par.fail", fn_);

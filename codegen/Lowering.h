@@ -15,6 +15,7 @@
 #pragma once
 
 #include "codegen/ShapeABI.h"
+#include "codegen/TargetISA.h"
 #include "ir/Graph.h"
 #include "runtime/Eval.h"
 #include "runtime/KernelErrors.h"
@@ -40,6 +41,8 @@ struct KernelSetup {
   const EvalOptions &options;
   llvm::Module &module;
   unsigned outlined = 0; ///< parallel loop bodies emitted so far
+  /// The int8 multiply-add sequence (resolved: never Auto).
+  TargetISA isa = TargetISA::Generic;
 };
 
 /// Typed element access to one value's buffer in its storage layout (ND,
@@ -84,6 +87,8 @@ public:
   llvm::Function *function() { return fn_; }
   const ShapeABI &shapes() const { return *shapes_; }
   Numerics numerics() const { return setup_.options.numerics; }
+  /// The int8 GEMM sequence to emit (codegen/TargetISA.h).
+  TargetISA isa() const { return setup_.isa; }
   /// The base pointer of a value's buffer.
   llvm::Value *buffer(const Value *v) const { return buffers_.at(v); }
   TensorAccess access(const Value *v) { return TensorAccess(*this, v); }
@@ -100,6 +105,11 @@ public:
   void parallelFor(llvm::Value *extent, int64_t workPerIteration,
                    const std::function<void(LoweringContext &inner,
                                             llvm::Value *iv)> &body);
+  /// parallelFor over [first, last): iv is the absolute iteration.
+  void parallelRange(llvm::Value *first, llvm::Value *last,
+                     int64_t workPerIteration,
+                     const std::function<void(LoweringContext &inner,
+                                              llvm::Value *iv)> &body);
 
   /// Nested loops over [0, extents[i]) for every i, outermost first.
   void forEach(llvm::ArrayRef<llvm::Value *> extents,

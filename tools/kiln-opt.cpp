@@ -35,6 +35,7 @@ struct Options {
   bool debugFusion = false;
   std::string mode = "dynamic";
   std::vector<std::string> dims;
+  std::string isa = "auto";
 };
 
 /// Prints the optimised LLVM module of each graph (--emit=llvm).
@@ -50,6 +51,7 @@ bool emitLLVM(const Module &m, const Options &opts, DiagEngine &diags,
   CompileOptions co;
   co.mode = opts.mode == "static" ? codegen::ShapeMode::Static
                                   : codegen::ShapeMode::Dynamic;
+  co.isa = *codegen::parseISA(opts.isa);
   for (const auto &g : m.graphs) {
     if (co.mode == codegen::ShapeMode::Static)
       for (const std::string &s : g->symbols())
@@ -136,6 +138,10 @@ int main(int argc, char **argv) {
                  "arguments) or static (needs --dim for every symbol)")
       ->check(CLI::IsMember({"static", "dynamic"}));
   app.add_option("--dim", opts.dims, "SYM=N for --emit=llvm --mode static");
+  app.add_option("--isa", opts.isa,
+                 "int8 GEMM sequence for --emit=llvm (codegen/TargetISA.h)")
+      ->check(CLI::IsMember(
+          {"auto", "avx512vnni", "avx512", "avx2", "generic"}));
   app.add_flag("--split-input-file", opts.split,
                "process each '// -----' chunk separately");
   app.add_flag("--verify-diagnostics", opts.verifyDiagnostics,

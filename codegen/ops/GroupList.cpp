@@ -49,4 +49,49 @@ llvm::Value *forEachGroup(LoweringContext &ctx, const Value *groupList,
   return b.CreateLoad(b.getInt64Ty(), prev);
 }
 
+llvm::Value *groupBlockCount(LoweringContext &ctx, const Value *groupList,
+                             llvm::Value *rows, int64_t block) {
+  llvm::IRBuilder<> &b = ctx.b();
+  llvm::Value *blocks =
+      b.CreateUDiv(b.CreateAdd(rows, b.getInt64(block - 1)), b.getInt64(block));
+  return b.CreateAdd(blocks, ctx.access(groupList).dim(0));
+}
+
+GroupBlock groupBlock(LoweringContext &ctx, const Value *groupList,
+                      GroupListType type, llvm::Value *t, int64_t block) {
+  llvm::IRBuilder<> &b = ctx.b();
+  llvm::Type *i64 = b.getInt64Ty();
+  llvm::AllocaInst *seen = ctx.stackSlot(i64, "gblock.seen");
+  llvm::AllocaInst *group = ctx.stackSlot(i64, "gblock.g");
+  llvm::AllocaInst *begin = ctx.stackSlot(i64, "gblock.begin");
+  llvm::AllocaInst *rows = ctx.stackSlot(i64, "gblock.rows");
+  for (llvm::AllocaInst *s : {seen, group, begin, rows})
+    b.CreateStore(b.getInt64(0), s);
+  forEachGroup(ctx, groupList, type,
+               [&](llvm::Value *g, llvm::Value *lo, llvm::Value *hi) {
+                 llvm::Value *n = b.CreateSub(hi, lo);
+                 llvm::Value *nb = b.CreateUDiv(
+                     b.CreateAdd(n, b.getInt64(block - 1)), b.getInt64(block));
+                 llvm::Value *first = b.CreateLoad(i64, seen);
+                 llvm::Value *local = b.CreateSub(t, first);
+                 llvm::Value *hit = b.CreateAnd(b.CreateICmpSGE(local, b.getInt64(0)),
+                                                b.CreateICmpSLT(local, nb));
+                 llvm::Value *r0 =
+                     b.CreateAdd(lo, b.CreateMul(local, b.getInt64(block)));
+                 llvm::Value *left = b.CreateSub(hi, r0);
+                 llvm::Value *cnt = b.CreateSelect(
+                     b.CreateICmpSLT(left, b.getInt64(block)), left,
+                     b.getInt64(block));
+                 auto keep = [&](llvm::AllocaInst *s, llvm::Value *v) {
+                   b.CreateStore(b.CreateSelect(hit, v, b.CreateLoad(i64, s)), s);
+                 };
+                 keep(group, g);
+                 keep(begin, r0);
+                 keep(rows, cnt);
+                 b.CreateStore(b.CreateAdd(first, nb), seen);
+               });
+  return {b.CreateLoad(i64, group), b.CreateLoad(i64, begin),
+          b.CreateLoad(i64, rows)};
+}
+
 } // namespace kiln::codegen

@@ -27,4 +27,19 @@ forEachGroup(LoweringContext &ctx, const Value *groupList, GroupListType type,
              const std::function<void(llvm::Value *g, llvm::Value *begin,
                                       llvm::Value *end)> &body);
 
+/// A block of at most `block` rows of one group: rows [begin, begin + rows)
+/// of group `g`; rows == 0 for an index past the last block.
+struct GroupBlock {
+  llvm::Value *g, *begin, *rows;
+};
+
+/// Upper bound on the number of row blocks of `block` rows when each group
+/// is split on its own: ceil(rows / block) + E.
+llvm::Value *groupBlockCount(LoweringContext &ctx, const Value *groupList,
+                             llvm::Value *rows, int64_t block);
+
+/// Row block `t` of that split, groups in order (scans the list).
+GroupBlock groupBlock(LoweringContext &ctx, const Value *groupList,
+                      GroupListType type, llvm::Value *t, int64_t block);
+
 } // namespace kiln::codegen

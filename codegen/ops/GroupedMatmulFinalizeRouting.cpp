@@ -8,8 +8,9 @@
 //   parallel for each output row r:
 //     out[r, :] = shared_input_weight * float(shared[r - off, :]) inside the
 //                 shared window [off, off + bsdp), else 0
-//   parallel for each block of columns [j0, j0 + 256):
-//     for each group g, for each of its rows i, in row order:
+//   parallel for each block of nc columns [j0, j0 + nc):
+//     for each group g, for each block of mc of its rows (an int8 GEMM
+//     engine C tile, codegen/Int8Gemm.h), for each row i, in row order:
 //       acc = int32 sums of x[i, :] * w[g, :, j]
 //       y = float(acc) * scale[g, j]; y = y * pertoken[i]; y = y * logit[i]
 //           (npu-compat with both: y = y * (pertoken[i] * logit[i]))
@@ -20,6 +21,7 @@
 // while blocks run in parallel.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/Int8Gemm.h"
 #include "codegen/ops/Fused.h"
 
 namespace kiln::codegen {
@@ -99,47 +101,58 @@ void scatterBlock(const Op &op, LoweringContext &ctx, llvm::Value *blk) {
   const Value *pertokenV = op.operand(FR::pertoken_scale);
   const Value *logitV = op.operand(FR::logit);
   bool compat = ctx.numerics() == Numerics::NpuCompat;
-  llvm::Value *block = b.getInt64(kFusedColumnBlock);
-  llvm::Value *j0 = b.CreateMul(blk, block);
+  int8gemm::Engine gemm(ctx);
+  const int64_t nc = gemm.blocking().nc;
+  llvm::Value *j0 = b.CreateMul(blk, b.getInt64(nc));
   llvm::Value *rest = b.CreateSub(out.dim(1), j0);
-  llvm::Value *width =
-      b.CreateSelect(b.CreateICmpSLT(rest, block), rest, block);
-  llvm::AllocaInst *acc = blockSlot(ctx, i32, "routing.acc");
+  llvm::Value *width = b.CreateSelect(b.CreateICmpSLT(rest, b.getInt64(nc)),
+                                      rest, b.getInt64(nc));
+  llvm::AllocaInst *colScale =
+      ctx.stackSlot(llvm::ArrayType::get(f32, nc), "routing.scale");
+  auto scaleAt = [&](llvm::Value *jj) {
+    return b.CreateInBoundsGEP(f32, colScale, jj);
+  };
+  llvm::Value *zero = b.getInt64(0);
+  int8gemm::AMatrix lhs{&x, {}};
   forEachGroup(
       ctx, op.operand(FR::group_list), a.group_list_type,
       [&](llvm::Value *g, llvm::Value *begin, llvm::Value *end) {
-        ctx.forRange(begin, end, [&](llvm::Value *i) {
-          accumulateBlock(
-              ctx, x.dim(1), width, {j0}, {acc},
-              [&](llvm::Value *kk) {
-                return b.CreateTrunc(x.loadInt({i, kk}), i32);
-              },
-              [&](llvm::Value *kk, llvm::Value *j) {
-                return b.CreateTrunc(w.loadInt({g, kk, j}), i32);
-              });
-          llvm::Value *pt =
-              pertokenV ? ctx.access(pertokenV).loadFloat({i}) : nullptr;
-          llvm::Value *lg =
-              logitV ? ctx.access(logitV).loadFloat({i}) : nullptr;
-          llvm::Value *rowFactor =
-              compat && pt && lg ? b.CreateFMul(pt, lg) : nullptr;
-          llvm::Value *r = rowIndex.loadInt({i});
-          ctx.forRange(b.getInt64(0), width, [&](llvm::Value *jj) {
-            llvm::Value *j = b.CreateAdd(j0, jj);
-            llvm::Value *y =
-                b.CreateFMul(b.CreateSIToFP(loadAt(ctx, acc, jj), f32),
-                             scale.loadFloat({g, j}));
-            if (rowFactor) {
-              y = b.CreateFMul(y, rowFactor);
-            } else {
-              if (pt)
-                y = b.CreateFMul(y, pt);
-              if (lg)
-                y = b.CreateFMul(y, lg);
-            }
-            out.storeFloat({r, j}, b.CreateFAdd(out.loadFloat({r, j}), y));
-          });
+        ctx.forRange(zero, width, [&](llvm::Value *jj) {
+          b.CreateStore(scale.loadFloat({g, b.CreateAdd(j0, jj)}), scaleAt(jj));
         });
+        int8gemm::forBlocks(
+            ctx, begin, b.CreateSub(end, begin), gemm.blocking().mc,
+            [&](llvm::Value *r0, llvm::Value *rows) {
+              gemm.computeTile(lhs, {&w, {g}}, x.dim(1), r0, rows,
+                               {{j0}, width});
+              // Rows in x order: duplicate row_index values add in the
+              // reference's order.
+              ctx.forRange(zero, rows, [&](llvm::Value *rr) {
+                llvm::Value *i = b.CreateAdd(r0, rr);
+                llvm::Value *pt =
+                    pertokenV ? ctx.access(pertokenV).loadFloat({i}) : nullptr;
+                llvm::Value *lg =
+                    logitV ? ctx.access(logitV).loadFloat({i}) : nullptr;
+                llvm::Value *rowFactor =
+                    compat && pt && lg ? b.CreateFMul(pt, lg) : nullptr;
+                llvm::Value *r = rowIndex.loadInt({i});
+                ctx.forRange(zero, width, [&](llvm::Value *jj) {
+                  llvm::Value *j = b.CreateAdd(j0, jj);
+                  llvm::Value *y = b.CreateFMul(
+                      b.CreateSIToFP(b.CreateLoad(i32, gemm.cAt(rr, jj)), f32),
+                      b.CreateLoad(f32, scaleAt(jj)));
+                  if (rowFactor) {
+                    y = b.CreateFMul(y, rowFactor);
+                  } else {
+                    if (pt)
+                      y = b.CreateFMul(y, pt);
+                    if (lg)
+                      y = b.CreateFMul(y, lg);
+                  }
+                  out.storeFloat({r, j}, b.CreateFAdd(out.loadFloat({r, j}), y));
+                });
+              });
+            });
       });
 }
 
@@ -155,11 +168,10 @@ LogicalResult lowerGroupedMatmulFinalizeRouting(const Op &op,
   ctx.parallelFor(
       out.dim(0), workEstimate(ctx, {outT.dims[1]}),
       [&](LoweringContext &inner, llvm::Value *r) { initRow(op, inner, r); });
-  llvm::Value *blocks =
-      b.CreateUDiv(b.CreateAdd(out.dim(1), b.getInt64(kFusedColumnBlock - 1)),
-                   b.getInt64(kFusedColumnBlock));
-  int64_t work =
-      workEstimate(ctx, {xt.dims[0], xt.dims[1], Dim(kFusedColumnBlock)});
+  const int64_t nc = int8gemm::blocking(ctx.isa()).nc;
+  llvm::Value *blocks = b.CreateUDiv(
+      b.CreateAdd(out.dim(1), b.getInt64(nc - 1)), b.getInt64(nc));
+  int64_t work = workEstimate(ctx, {xt.dims[0], xt.dims[1], Dim(nc)});
   ctx.parallelFor(blocks, work, [&](LoweringContext &inner, llvm::Value *blk) {
     scatterBlock(op, inner, blk);
   });
