@@ -1,8 +1,8 @@
 //===- WeightQuantBatchmatmul.cpp - npu.weight_quant_batchmatmul ----------===//
 //
 // The fp32 operations of ops/npu/WeightQuantBatchmatmul.cpp in the same
-// order, fused: the dequantized weight never exists in memory beyond one
-// row tile, the accumulators live on the stack and only the result is
+// order, fused: the dequantized weight never exists in memory (only in
+// registers), the accumulators live in registers and only the result is
 // written.
 //
 //   W[k,j] = float(w) (+ off) (-> T npu) (* scale) (-> T npu | aod)
@@ -11,15 +11,17 @@
 //   out    = T(Y), or int8: golden sat(rne(Y * qs + qo)), npu-compat and
 //            i64 qs requantS9 (§3.4)
 //
-// Loop order: tiles of kTileRows x kTileColumns results (split across
-// threads); per tile, for each k in ascending order, first the dequantized
-// weight row tile wt[jj] = W[k, j0 + jj], then for each row of the tile
-// acc[r][jj] += x[i0 + r, k] * wt[jj]. Each weight element is dequantized
-// once per row block, each result sums in ascending k, and both innermost
-// loops run over unit-stride stack buffers (vectorizable).
+// On the float GEMM engine (codegen/FloatGemm.h): per k, the weight row
+// vector W[k, j .. j+16) is dequantized in registers from the i8/i4 bytes
+// (int4 unpacked in registers) and reused by every row of the register
+// tile; M = 1 is a streaming GEMV whose only memory traffic is the weight.
+// The epilogue runs on whole vectors; int8 results go lane by lane through
+// the scalar requant code. Transposed weights are gathered (slow, correct).
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/ops/QuantEpilogue.h"
+#include "codegen/VectorAccess.h"
+
+#include <llvm/IR/Intrinsics.h>
 
 namespace kiln::codegen {
 
@@ -29,6 +31,9 @@ using namespace quant;
 
 using W = ops::WeightQuantBatchmatmul;
 
+/// Weight rows the GEMV prefetches ahead.
+constexpr int64_t kPrefetchRows = 8;
+
 struct WqbmmLowering {
   const Op &op;
   const W::Attrs &a;
@@ -36,8 +41,8 @@ struct WqbmmLowering {
   bool npu;    ///< npu-compat numerics
   bool packed; ///< i64 antiquant_scale (§1.3)
 
-  /// One tile of the result.
-  void tile(LoweringContext &c, const Tile &tile) const;
+  /// The engine's operands and epilogue, built in `c`.
+  gemm::Source source(LoweringContext &c) const;
 };
 
 /// `v` if present, else nothing (an optional operand's access).
@@ -47,9 +52,25 @@ std::optional<TensorAccess> maybe(LoweringContext &c, const Value *v) {
   return c.access(v);
 }
 
-void WqbmmLowering::tile(LoweringContext &c, const Tile &tile) const {
+/// A per-channel (or per-group, row `row`) operand for columns j .. j+15 as
+/// an f32 vector; a last dim of static size 1 is broadcast.
+llvm::Value *channelVector(llvm::IRBuilder<> &b, const TensorAccess &s,
+                           llvm::Value *row, llvm::Value *j, llvm::Value *mask,
+                           bool packedScale) {
+  std::vector<llvm::Value *> si = channelIndex(b, s, j);
+  if (row)
+    si[0] = row;
+  if (s.type().dims.back() == Dim(1)) {
+    llvm::Value *v = packedScale ? decodePacked(b, s.loadInt(si)).scale
+                                 : s.loadFloat(si);
+    return b.CreateVectorSplat(gemm::kLanes, v);
+  }
+  return packedScale ? vec::packedScale(b, vec::loadI64s(b, s, si, mask))
+                     : vec::loadFloats(b, s, si, mask);
+}
+
+gemm::Source WqbmmLowering::source(LoweringContext &c) const {
   llvm::IRBuilder<> &b = c.b();
-  llvm::Type *f32 = b.getFloatTy();
   TensorAccess x = c.access(op.operand(W::x));
   TensorAccess w = c.access(op.operand(W::weight));
   TensorAccess s = c.access(op.operand(W::antiquant_scale));
@@ -58,55 +79,56 @@ void WqbmmLowering::tile(LoweringContext &c, const Tile &tile) const {
   std::optional<TensorAccess> bias = maybe(c, op.operand(W::bias));
   std::optional<TensorAccess> qs = maybe(c, op.operand(W::quant_scale));
   std::optional<TensorAccess> qo = maybe(c, op.operand(W::quant_offset));
-  llvm::Value *k = x.dim(1);
-  llvm::AllocaInst *acc = c.stackSlot(
-      llvm::ArrayType::get(f32, kTileRows * kTileColumns), "wqbmm.acc");
-  llvm::AllocaInst *wt =
-      c.stackSlot(llvm::ArrayType::get(f32, kTileColumns), "wqbmm.wt");
-  auto accAt = [&](llvm::Value *r, llvm::Value *jj) {
-    llvm::Value *pos = b.CreateAdd(b.CreateMul(r, b.getInt64(kTileColumns)), jj);
-    return b.CreateInBoundsGEP(f32, acc, pos);
-  };
-  auto wtAt = [&](llvm::Value *jj) { return b.CreateInBoundsGEP(f32, wt, jj); };
-  auto scaleAt = [&](llvm::ArrayRef<llvm::Value *> si) {
-    return packed ? decodePacked(b, s.loadInt(si)).scale : s.loadFloat(si);
-  };
-  llvm::Value *zero = llvm::ConstantFP::get(f32, 0.0);
-  llvm::Value *i0 = tile.i0, *rows = tile.rows, *j0 = tile.j0,
-              *width = tile.width;
+  llvm::Value *n = out.dim(1);
+  bool grouped = a.antiquant_group_size > 0;
+  llvm::AllocaInst *lanesBuf = c.stackSlot(
+      llvm::ArrayType::get(b.getFloatTy(), gemm::kLanes), "wqbmm.y");
+  gemm::Source src;
 
-  // W[kk, j]: the scale (and offset) of group kk / G (or row 0), column j.
-  auto dequant = [&](llvm::Value *kk, llvm::Value *j) {
-    std::vector<llvm::Value *> si = channelIndex(b, s, j);
-    if (a.antiquant_group_size > 0)
-      si[0] = b.CreateUDiv(kk, b.getInt64(a.antiquant_group_size));
-    llvm::Value *v = b.CreateSIToFP(
-        w.loadInt(a.transpose_weight ? std::vector{j, kk} : std::vector{kk, j}),
-        f32);
+  // W[k, j .. j+15]: the weight's integers, then the reference's steps.
+  src.b = [=, this, &b](llvm::Value *k, llvm::Value *block, llvm::Value *j,
+                  llvm::Value *mask) {
+    llvm::Value *ints;
+    if (!a.transpose_weight) {
+      ints = vec::loadInts(b, w, {k, j}, mask);
+    } else {
+      llvm::Value *lastJ = b.CreateSub(n, b.getInt64(1));
+      ints = vec::gatherInts(b, w, [&](unsigned l) {
+        llvm::Value *jl = b.CreateAdd(j, b.getInt64(l));
+        jl = b.CreateSelect(b.CreateICmpSLT(jl, lastJ), jl, lastJ);
+        return std::vector<llvm::Value *>{jl, k};
+      });
+    }
+    llvm::Value *row = grouped ? block : nullptr;
+    llvm::Value *v = b.CreateSIToFP(ints, gemm::floatVector(b));
     if (off)
-      v = b.CreateFAdd(v, off->loadFloat(si));
+      v = b.CreateFAdd(v, channelVector(b, *off, row, j, mask, false));
     if (npu && off)
-      v = roundToFloat(b, v, t);
+      v = vec::roundToFloat(b, v, t);
     if (!(npu && packed))
-      v = b.CreateFMul(v, scaleAt(si));
+      v = b.CreateFMul(v, channelVector(b, s, row, j, mask, packed));
     if ((npu && !packed) || a.antiquant_out_dtype)
-      v = roundToFloat(b, v, npu ? t : *a.antiquant_out_dtype);
+      v = vec::roundToFloat(b, v, npu ? t : *a.antiquant_out_dtype);
     return v;
   };
+  src.a = [=](llvm::Value *i, llvm::Value *k) { return x.loadFloat({i, k}); };
+  // The weight row kPrefetchRows ahead (clamped to the last row): the GEMV
+  // streams it from memory, one new page per row of a row-major weight.
+  if (!a.transpose_weight)
+    src.prefetch = [=, &b](llvm::Value *k, llvm::Value *j) {
+      llvm::Value *last = b.CreateSub(x.dim(1), b.getInt64(1));
+      llvm::Value *ahead = b.CreateAdd(k, b.getInt64(kPrefetchRows));
+      ahead = b.CreateSelect(b.CreateICmpSLT(ahead, last), ahead, last);
+      llvm::Value *off = w.offset({ahead, j});
+      if (w.type().dtype == DType::I4)
+        off = b.CreateLShr(off, 1);
+      llvm::Value *p = b.CreateInBoundsGEP(b.getInt8Ty(), w.base(), off);
+      b.CreateIntrinsic(llvm::Intrinsic::prefetch, {p->getType()},
+                        {p, b.getInt32(0), b.getInt32(3), b.getInt32(1)});
+    };
 
-  // Y for (i, j) -> the result element.
-  auto epilogue = [&](llvm::Value *i, llvm::Value *j, llvm::Value *y) {
-    if (npu && packed)
-      y = b.CreateFMul(y, roundToFloat(b, scaleAt(channelIndex(b, s, j)),
-                                       DType::F16));
-    if (bias)
-      y = b.CreateFAdd(y, bias->loadFloat(channelIndex(b, *bias, j)));
-    if (npu && t == DType::BF16)
-      y = roundToFloat(b, y, DType::BF16);
-    if (!qs) {
-      out.storeFloat({i, j}, y);
-      return;
-    }
+  // Y for (i, j) -> the result element, lane by lane (int8 results).
+  auto requant = [=, this, &b](llvm::Value *i, llvm::Value *j, llvm::Value *y) {
     std::vector<llvm::Value *> qi = channelIndex(b, *qs, j);
     if (qs->type().dtype == DType::I64) {
       PackedScaleIR p = decodePacked(b, qs->loadInt(qi));
@@ -121,45 +143,50 @@ void WqbmmLowering::tile(LoweringContext &c, const Tile &tile) const {
       out.storeFloat({i, j}, v); // rne, saturate to [-128, 127]
     }
   };
-
-  auto eachCell = [&](const std::function<void(llvm::Value *, llvm::Value *)>
-                          &body) {
-    c.forRange(b.getInt64(0), rows, [&](llvm::Value *r) {
-      c.forRange(b.getInt64(0), width, [&](llvm::Value *jj) { body(r, jj); });
+  src.store = [=, this, &b, &c](llvm::Value *i, llvm::Value *j, llvm::Value *y,
+                          llvm::Value *lanes, llvm::Value *mask) {
+    if (npu && packed)
+      y = b.CreateFMul(y, vec::roundToFloat(
+                              b, channelVector(b, s, nullptr, j, mask, true),
+                              DType::F16));
+    if (bias)
+      y = b.CreateFAdd(y, channelVector(b, *bias, nullptr, j, mask, false));
+    if (npu && t == DType::BF16)
+      y = vec::roundToFloat(b, y, DType::BF16);
+    if (!qs) {
+      vec::storeFloats(b, out, {i, j}, y, mask);
+      return;
+    }
+    b.CreateAlignedStore(y, lanesBuf, llvm::Align(4));
+    c.forRange(b.getInt64(0), lanes, [&](llvm::Value *l) {
+      llvm::Value *yl = b.CreateLoad(
+          b.getFloatTy(), b.CreateInBoundsGEP(b.getFloatTy(), lanesBuf, l));
+      requant(i, b.CreateAdd(j, l), yl);
     });
   };
-  eachCell([&](llvm::Value *r, llvm::Value *jj) {
-    b.CreateStore(zero, accAt(r, jj));
-  });
-  c.forRange(b.getInt64(0), k, [&](llvm::Value *kk) {
-    c.forRange(b.getInt64(0), width, [&](llvm::Value *jj) {
-      b.CreateStore(dequant(kk, b.CreateAdd(j0, jj)), wtAt(jj));
-    });
-    c.forRange(b.getInt64(0), rows, [&](llvm::Value *r) {
-      llvm::Value *xv = x.loadFloat({b.CreateAdd(i0, r), kk});
-      c.forRange(b.getInt64(0), width, [&](llvm::Value *jj) {
-        llvm::Value *p = accAt(r, jj);
-        llvm::Value *prod = b.CreateFMul(xv, b.CreateLoad(f32, wtAt(jj)));
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, p), prod), p);
-      });
-    });
-  });
-  eachCell([&](llvm::Value *r, llvm::Value *jj) {
-    epilogue(b.CreateAdd(i0, r), b.CreateAdd(j0, jj),
-             b.CreateLoad(f32, accAt(r, jj)));
-  });
+  return src;
 }
 
 } // namespace
 
 LogicalResult lowerWeightQuantBatchmatmul(const Op &op, LoweringContext &ctx) {
   const TensorType &x = op.operand(W::x)->type();
-  WqbmmLowering l{op, op.attrs<W>(), x.dtype,
-                  ctx.numerics() == Numerics::NpuCompat,
+  const TensorType &out = op.result()->type();
+  const W::Attrs &attrs = op.attrs<W>();
+  WqbmmLowering l{op, attrs, x.dtype, ctx.numerics() == Numerics::NpuCompat,
                   op.operand(W::antiquant_scale)->type().dtype == DType::I64};
-  parallelTiles(ctx, x.dims[0], op.result()->type().dims[1],
-                sizeHint(ctx, x.dims[1]),
-                [&](LoweringContext &inner, const Tile &t) { l.tile(inner, t); });
+  gemm::Problem p;
+  p.extents = [&](LoweringContext &c) {
+    llvm::IRBuilder<> &b = c.b();
+    return gemm::Extents{b.getInt64(1), c.shapes().dim(x.dims[0]),
+                         c.shapes().dim(out.dims[1]),
+                         c.shapes().dim(x.dims[1])};
+  };
+  p.source = [&](LoweringContext &c, llvm::Value *) { return l.source(c); };
+  p.kBlock = attrs.antiquant_group_size;
+  p.staticM = ctx.shapes().constant(x.dims[0]);
+  p.kHint = sizeHint(ctx, x.dims[1]);
+  gemm::parallelGemm(ctx, p);
   return success();
 }
 
