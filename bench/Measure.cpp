@@ -138,20 +138,17 @@ Measurement measure(const BenchCase &c, const MeasureOptions &opts,
   const auto kStatic = codegen::ShapeMode::Static;
   const auto kDynamic = codegen::ShapeMode::Dynamic;
 
-  // (a) Fused, static: the first run compiles this shape; its excess over
-  // the median is the cold compile (lowering, O3, codegen, link).
+  // (a) Fused, static: compile() and prepare() at the case's shape are the
+  // cold compile (lowering, O3, codegen, link, buffer plan); then one
+  // untimed warm-up run and the timed ones.
   auto t0 = Clock::now();
   std::unique_ptr<CompiledGraph> st = compile(fused, options(kStatic), diags);
-  if (!st || st->run(*inputs).failed())
+  if (!st || failed(st->prepare(dims)))
     return stop("fused static");
-  double first = since(t0); // this compile-and-run is the warm-up
-  double spread = 0;
-  row.fused =
-      check(medianOf(opts.repeat, runs(*st, *inputs), &spread), "fused");
-  if (row.fused) {
-    row.staticCold = std::max(0.0, first - *row.fused);
-    row.coldInNoise = *row.staticCold < spread;
-  }
+  row.staticCold = since(t0);
+  if (st->run(*inputs).failed())
+    return stop("fused static");
+  row.fused = check(medianOf(opts.repeat, runs(*st, *inputs)), "fused");
 
   // A cache hit: compile() of an already compiled graph and its first run,
   // at the 1-sized shape so the kernel itself costs next to nothing; and a

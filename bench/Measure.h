@@ -20,15 +20,14 @@ struct MeasureOptions {
 struct Measurement {
   std::optional<double> fused, dynamic, unfused, reference; ///< medians
   std::optional<double> staticCold, dynamicCold, hit, call;
-  bool coldInNoise = false; ///< staticCold below the runs' max - min
   double bytes = 0;  ///< the inputs' storage: weights, scales, activations
   std::string error; ///< why the case stopped early
   std::vector<std::string> failed; ///< measurements that failed
 };
 
 /// Builds the case's primitive and fused graphs and inputs, and times:
-/// the fused graph on the JIT, static (its first run's excess over the
-/// median is the cold compile) and dynamic (cold compile timed on 1-sized
+/// the fused graph on the JIT, static (compile() + prepare() at the case's
+/// shapes is the cold compile) and dynamic (cold compile timed on 1-sized
 /// inputs), a cache hit and a plain call at 1-sized inputs, the primitive
 /// graph on the JIT, and the reference executor (small cases only).
 /// Errors go to `diags` and name the measurement in the result.

@@ -1,6 +1,7 @@
 //===- Jit.cpp - ORC LLJIT for the host CPU -------------------------------===//
 #include "codegen/Jit.h"
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -43,9 +44,24 @@ std::unique_ptr<Jit> Jit::create(DiagEngine &diags,
     return nullptr;
   }
   self->tm_ = std::move(*tm);
-  auto jit = llvm::orc::LLJITBuilder()
-                 .setJITTargetMachineBuilder(std::move(*jtmb))
-                 .create();
+  self->objectCache_ = std::make_unique<DiskObjectCache>();
+  // The default compiler, with the object cache attached. Compiles happen
+  // under the compile cache's lock, so one owned TargetMachine suffices.
+  DiskObjectCache *objectCache = self->objectCache_.get();
+  auto jit =
+      llvm::orc::LLJITBuilder()
+          .setJITTargetMachineBuilder(*jtmb)
+          .setCompileFunctionCreator(
+              [objectCache](llvm::orc::JITTargetMachineBuilder b)
+                  -> llvm::Expected<
+                      std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                auto machine = b.createTargetMachine();
+                if (!machine)
+                  return machine.takeError();
+                return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(
+                    std::move(*machine), objectCache);
+              })
+          .create();
   if (!jit) {
     emitError(diags, {}) << "JIT: " << message(jit.takeError());
     return nullptr;
@@ -108,6 +124,13 @@ LogicalResult Jit::addModule(std::unique_ptr<llvm::Module> module,
   optimize(*module);
   llvm::orc::ThreadSafeModule tsm(std::move(module), std::move(context));
   if (llvm::Error err = jit_->addIRModule(std::move(tsm)))
+    return emitError(diags, {}) << "JIT: " << message(std::move(err));
+  return success();
+}
+
+LogicalResult Jit::addObject(std::unique_ptr<llvm::MemoryBuffer> object,
+                           DiagEngine &diags) {
+  if (llvm::Error err = jit_->addObjectFile(std::move(object)))
     return emitError(diags, {}) << "JIT: " << message(std::move(err));
   return success();
 }

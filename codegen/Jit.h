@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/ObjectCache.h"
 #include "ir/Diagnostics.h"
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -43,8 +44,14 @@ public:
   LogicalResult addModule(std::unique_ptr<llvm::Module> module,
                           std::unique_ptr<llvm::LLVMContext> context,
                           DiagEngine &diags);
+  /// Adds a compiled object file (a disk-cache hit): no IR, no O3, no
+  /// codegen, only linking at the first lookup.
+  LogicalResult addObject(std::unique_ptr<llvm::MemoryBuffer> object,
+                          DiagEngine &diags);
   /// Address of a JIT-ed function; nullptr (after an error) if missing.
   void *lookup(const std::string &name, DiagEngine &diags);
+  /// The object cache the JIT's compiler reports every object to.
+  DiskObjectCache &objectCache() { return *objectCache_; }
 
   /// Runs the O3 pipeline on `m` (used by addModule, and by --emit=llvm to
   /// show optimised IR).
@@ -52,6 +59,8 @@ public:
 
 private:
   Jit() = default;
+  /// Declared before jit_: the JIT's compiler points to it.
+  std::unique_ptr<DiskObjectCache> objectCache_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unique_ptr<llvm::TargetMachine> tm_;
   std::string cpu_, features_;
