@@ -16,7 +16,10 @@ extern "C" void kiln_report_error(void *rt, int32_t opIndex, int32_t code,
   std::lock_guard<std::mutex> lock(ctx->errors);
   auto it = ctx->graph->ops().begin();
   std::advance(it, opIndex);
-  (*it)->emitError() << describe(static_cast<KernelError>(code), a, b, c, d);
+  std::string what = describe(static_cast<KernelError>(code), a, b, c, d);
+  (*it)->emitError() << what;
+  if (ctx->comm) // the other ranks must not wait for this one
+    ctx->comm->abort(std::string((*it)->mnemonic()) + ": " + what);
 }
 
 using LoopBody = int32_t (*)(void **buffers, const int64_t *dims, void *rt,
@@ -24,29 +27,43 @@ using LoopBody = int32_t (*)(void **buffers, const int64_t *dims, void *rt,
 
 /// Splits [0, extent) across the pool. Loops with little work stay on the
 /// calling thread: waking a worker can cost a scheduler tick.
-extern "C" int32_t kiln_parallel_for(void *rt, LoopBody body, void **buffers,
-                                     const int64_t *dims, int64_t extent,
-                                     int64_t workPerIteration) {
+/// The iterations [first, last) split across the pool, as kiln_parallel_for.
+extern "C" int32_t kiln_parallel_range(void *rt, LoopBody body, void **buffers,
+                                       const int64_t *dims, int64_t first,
+                                       int64_t last, int64_t workPerIteration) {
   auto *ctx = static_cast<RuntimeContext *>(rt);
   constexpr int64_t kMinParallelWork = 1 << 16;
+  int64_t extent = last - first;
   int64_t threads = ctx->pool ? ctx->pool->threads() : 1;
   if (threads == 1 || extent < 2 || extent * workPerIteration < kMinParallelWork)
-    return body(buffers, dims, rt, 0, extent);
+    return body(buffers, dims, rt, first, last);
   int64_t chunks = std::min<int64_t>(extent, threads * 4);
   std::atomic<int32_t> status{0};
   ctx->pool->run(chunks, [&](int64_t c) {
     int64_t begin = extent * c / chunks, end = extent * (c + 1) / chunks;
-    if (body(buffers, dims, rt, begin, end) != 0)
+    if (body(buffers, dims, rt, first + begin, first + end) != 0)
       status = 1;
   });
   return status;
 }
 
+extern "C" int32_t kiln_parallel_for(void *rt, LoopBody body, void **buffers,
+                                     const int64_t *dims, int64_t extent,
+                                     int64_t workPerIteration) {
+  return kiln_parallel_range(rt, body, buffers, dims, 0, extent,
+                             workPerIteration);
+}
+
 } // namespace
 
 std::vector<RuntimeSymbol> runtimeSymbols() {
-  return {{"kiln_report_error", (void *)&kiln_report_error},
-          {"kiln_parallel_for", (void *)&kiln_parallel_for}};
+  std::vector<RuntimeSymbol> symbols{
+      {"kiln_report_error", (void *)&kiln_report_error},
+      {"kiln_parallel_for", (void *)&kiln_parallel_for},
+      {"kiln_parallel_range", (void *)&kiln_parallel_range}};
+  for (const RuntimeSymbol &s : commSymbols())
+    symbols.push_back(s);
+  return symbols;
 }
 
 } // namespace kiln::codegen

@@ -11,6 +11,7 @@
 
 #include "codegen/Jit.h"
 #include "ir/Graph.h"
+#include "runtime/Communicator.h"
 #include "runtime/ThreadPool.h"
 
 #include <mutex>
@@ -23,9 +24,19 @@ struct RuntimeContext {
   const Graph *graph;
   ThreadPool *pool;
   std::mutex errors; ///< parallel chunks may report at once
+  /// The ranks collectives reduce over (EvalOptions::comm); null: one rank.
+  Communicator *comm = nullptr;
+  bool commFailed = false; ///< reported once per run; guarded by `errors`
+  /// The buffer the last kiln_scratch call returned (codegen/CommCalls.cpp).
+  void *scratch = nullptr;
+  /// The range of the parallel loop running now, for bodies that need its
+  /// bounds (kiln_set_range / kiln_range_begin / kiln_range_end).
+  int64_t rangeBegin = 0, rangeEnd = 0;
 };
 
 /// Every runtime function JIT-ed code may call, by name.
 std::vector<RuntimeSymbol> runtimeSymbols();
+/// The collective and scratch calls (codegen/CommCalls.cpp).
+std::vector<RuntimeSymbol> commSymbols();
 
 } // namespace kiln::codegen

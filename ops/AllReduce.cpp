@@ -3,14 +3,19 @@
 // allreduce(input) {reduce_op = sum|max|min|prod}
 //
 // input: f16/bf16/f32 (any shape and layout); the result has input's type.
-// Only one rank exists so far, so the sum over ranks is the input itself:
-// eval copies every value exactly (for one rank every reduce_op is the
-// identity). Multi-rank reduction (fp32 in golden
-// numerics, OPS.md §0) comes with the communication runtime.
+// Reduces every rank's input elementwise over the run's communicator
+// (EvalOptions::comm; runtime/Communicator.h): golden in f32 in rank order
+// with one rounding, npu-compat in the dtype rounding after every addition
+// (OPS.md §0, §5.2). A single rank (no communicator) copies the input
+// exactly: for one rank every reduce_op is the identity. NZ padding is
+// reduced along with the values (zeros stay zeros).
 //
 //===----------------------------------------------------------------------===//
 #include "ops/OpHooks.h"
 #include "ops/OpUtils.h"
+#include "runtime/Communicator.h"
+
+#include <cstring>
 
 namespace kiln::ops {
 
@@ -25,8 +30,19 @@ LogicalResult inferAllReduce(const Op &op, std::vector<TensorType> &results) {
 LogicalResult evalAllReduce(const Op &op, EvalContext &ctx) {
   const Tensor &input = ctx.in(AllReduce::input);
   Tensor &out = ctx.out();
-  for (int64_t i = 0; i < input.numel(); ++i)
-    out.setDouble(i, input.getDouble(i)); // same dtype: exact
+  std::memcpy(out.data(), input.data(), input.byteSize()); // same type
+  Communicator *comm = ctx.options().comm;
+  if (!comm || comm->size() == 1)
+    return success();
+  ReduceSpec spec{out.dtype(), op.attrs<AllReduce>().reduce_op,
+                  ctx.numerics(), std::nullopt};
+  int64_t count = static_cast<int64_t>(out.byteSize()) /
+                  (out.dtype() == DType::F32 ? 4 : 2);
+  CommStatus s = comm->allreduce(out.data(), count, spec);
+  if (!s.ok()) {
+    ctx.error() << s.message();
+    return failure();
+  }
   return success();
 }
 

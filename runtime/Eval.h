@@ -13,8 +13,14 @@ namespace kiln {
 /// reproduces the documented Ascend intermediate roundings.
 enum class Numerics { Golden, NpuCompat };
 
+class Communicator; // runtime/Communicator.h
+
 struct EvalOptions {
   Numerics numerics = Numerics::Golden;
+  /// The ranks allreduce and npu.mm_all_reduce_base reduce over; null is a
+  /// single rank. Not part of what a compiled kernel depends on (the
+  /// compile cache ignores it): kernels reach it at run time.
+  Communicator *comm = nullptr;
 };
 
 /// Inputs and pre-allocated, zero-filled outputs of one op evaluation. The

@@ -1,6 +1,10 @@
 //===- Executor.cpp - the reference interpreter ---------------------------===//
 #include "runtime/Executor.h"
 
+#include "runtime/Communicator.h"
+
+#include <fmt/core.h>
+
 #include <unordered_map>
 
 namespace kiln {
@@ -104,8 +108,13 @@ FailureOr<std::vector<Tensor>> runReference(const Graph &g,
       outs.emplace_back(r->type().dtype, std::move(*shape), r->type().layout);
     }
     EvalContext ctx(*op, std::move(ins), outs, options);
-    if (failed(op->info().eval(*op, ctx)))
+    if (failed(op->info().eval(*op, ctx))) {
+      if (options.comm) // the other ranks must not wait for this one
+        options.comm->abort(fmt::format("'{}' at {}:{} failed",
+                                        op->mnemonic(), op->loc().file,
+                                        op->loc().line));
       return failure();
+    }
     for (unsigned i = 0; i < outs.size(); ++i)
       env[op->result(i)] = std::move(outs[i]);
   }

@@ -2,6 +2,8 @@
 //
 //   kiln-bench [--filter REGEX] [--repeat N] [--threads N] [--small]
 //              [--no-reference] [--list] [--int8-peak best|avx2]
+//   kiln-bench --ranks N [--filter REGEX] [--repeat N] [--threads N]
+//   mpirun -np N kiln-bench [--filter REGEX] [--repeat N] [--threads N]
 //
 // Probes this machine's peaks first (bench/Probes.h), then times each fused
 // operator (bench/Shapes.h) as (a) the fused graph on the JIT, static and
@@ -12,9 +14,11 @@
 //===----------------------------------------------------------------------===//
 #include "bench/Measure.h"
 #include "bench/Probes.h"
+#include "bench/Ranks.h"
 #include "bench/Report.h"
 #include "bench/Shapes.h"
 #include "runtime/ThreadPool.h"
+#include "runtime/mpi/World.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -34,6 +38,7 @@ struct Options {
   bool noReference = false;
   bool list = false;
   std::string int8Peak = "best";
+  int ranks = 0;
 };
 
 std::string probeLine(const ProbeResult &p) {
@@ -128,7 +133,7 @@ int run(const Options &opts) {
                   sig3(ms(r.unfused)), sig3(ms(r.reference)),
                   ratio(r.unfused, r.fused), ratio(r.reference, r.fused),
                   ratio(r.dynamic, r.fused), gops, macPct, gbs, bwPct,
-                  (r.coldInNoise ? "~" : "") + sig3(ms(r.staticCold)),
+                  sig3(ms(r.staticCold)),
                   sig3(us(r.hit)), sig3(us(r.call)), sig3(ms(r.dynamicCold))});
     if (cases.size() > 1) // progress for long runs, on stderr
       fmt::print(stderr, "kiln-bench: done {}\n", c.name);
@@ -143,8 +148,8 @@ int run(const Options &opts) {
       "(int8 ops) or fp32 FMA peak / 2 (f16 ops); GB/s: input bytes\n"
       "  (weights + scales + activations) / fused time, %bw over read-bw; "
       "* marks the roofline bound of the shape.\n"
-      "cold: static, the first run's excess over the median (~: less than "
-      "the runs' max - min, i.e. noise); dynamic, compile() + a run\n"
+      "cold: static, compile() + prepare() at the case's shapes (lowering, "
+      "O3, codegen, link, buffer plan); dynamic, compile() + a run\n"
       "  with every symbol 1 (one artefact serves every shape), median of 3 "
       "renamed "
       "copies; hit: compile() + first run of an already\n"
@@ -169,7 +174,15 @@ int main(int argc, char **argv) {
   app.add_option("--int8-peak", opts.int8Peak,
                  "int8 peak: the best exact sequence or AVX2 vpmaddwd")
       ->check(CLI::IsMember({"best", "avx2"}));
+  app.add_option("--ranks", opts.ranks,
+                 "time mm_all_reduce_base overlap on N in-process ranks "
+                 "(bench/Ranks.h); under mpirun: on MPI's ranks")
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
+  if (opts.ranks > 0 || comm::launcherWorldSize() > 0)
+    return runRanksBench(opts.ranks,
+                         {opts.repeat, opts.threads ? opts.threads : 1u,
+                          opts.filter, opts.small});
   try {
     return run(opts);
   } catch (const std::regex_error &e) {

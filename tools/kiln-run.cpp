@@ -4,11 +4,19 @@
 //            [--seed N] [--dim SYM=N]... [--output-dir DIR] [--print-values]
 //            [--mode static|dynamic|reference] [--check] [--repeat N]
 //            [--threads N] [--passes PIPELINE]
-//            [--numerics golden|npu-compat]
+//            [--numerics golden|npu-compat] [--ranks N] [--cache-dir DIR]
 //
 // Prints one line per result: name, shape and dtype, and checksums; with
 // --check, the largest difference from the reference executor per result;
 // with --repeat, the median run time.
+//
+// Multi-rank (allreduce, npu.mm_all_reduce_base reduce over the ranks):
+// under `mpirun -np N` every process is one rank (MPI backend); with
+// --ranks N, N ranks run as threads of this process (in-process backend).
+// `{rank}` in an --input path becomes the rank, so each rank reads its own
+// shard; --random-inputs seeds rank r with seed + r. Rank 0 prints and
+// writes the results. The ranks first agree on their input shapes; an
+// error on any rank ends every rank with a non-zero status.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/CompiledGraph.h"
@@ -21,6 +29,8 @@
 #include "runtime/Executor.h"
 #include "runtime/Npy.h"
 #include "runtime/RandomInputs.h"
+#include "runtime/comm/InProcess.h"
+#include "runtime/mpi/World.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -49,9 +59,11 @@ struct Options {
   bool check = false;
   unsigned repeat = 1;
   unsigned threads = 0;
+  std::string cacheDir; ///< --cache-dir: the persistent compile cache
   std::string passes = "fuse-all";
   std::string numerics = "golden";
   bool printValues = false;
+  int ranks = 0; ///< --ranks: in-process ranks (0: MPI's world, or one)
 };
 
 
@@ -77,6 +89,7 @@ FailureOr<std::vector<Tensor>> execute(const Options &opts, const Graph &g,
                                      : codegen::ShapeMode::Static;
     co.eval = eval;
     co.threads = opts.threads;
+    co.cacheDir = opts.cacheDir;
     exe = compile(*transformed->graphs.front(), co, diags);
     if (!exe)
       return failure();
@@ -100,7 +113,7 @@ FailureOr<std::vector<Tensor>> execute(const Options &opts, const Graph &g,
 /// false when an integer differs or a float is off by more than one ulp.
 bool checkAgainstReference(const Graph &g, std::span<const Tensor> args,
                            const EvalOptions &eval, const SymbolBindings &preset,
-                           const std::vector<Tensor> &got) {
+                           const std::vector<Tensor> &got, bool print) {
   FailureOr<std::vector<Tensor>> want = runReference(g, args, eval, preset);
   if (want.failed())
     return false;
@@ -110,7 +123,8 @@ bool checkAgainstReference(const Graph &g, std::span<const Tensor> args,
     bool pass = isInteger(got[i].dtype()) ? d.mismatches == 0 : d.maxUlps <= 1;
     ok &= pass;
     std::string name = g.results()[i].name;
-    fmt::print("check {}: max_abs={:.3g} max_rel={:.3g} max_ulps={:.3g} "
+    if (print)
+      fmt::print("check {}: max_abs={:.3g} max_rel={:.3g} max_ulps={:.3g} "
                "mismatches={} {}\n",
                name.empty() ? "out" + std::to_string(i) : name, d.maxAbs,
                d.maxRel, d.maxUlps, d.mismatches, pass ? "PASS" : "FAIL");
@@ -163,11 +177,44 @@ uint64_t checksum(const Tensor &t) {
   return h;
 }
 
-int run(const Options &opts) {
+/// One stderr line "WHO: ...", written at once (ranks may be threads).
+struct Line {
+  std::ostringstream os;
+  explicit Line(const std::string &who) { os << who << ": "; }
+  ~Line() { std::fputs(os.str().c_str(), stderr); }
+  template <typename T> Line &operator<<(const T &v) {
+    os << v;
+    return *this;
+  }
+};
+
+/// "@f(%x1: f16[8,64], ...) M=8": what every rank must agree on.
+std::string shapeSignature(const Graph &g, std::span<const Tensor> args,
+                           const SymbolBindings &preset) {
+  std::string s = "@" + g.name() + "(";
+  for (size_t i = 0; i < args.size(); ++i)
+    s += (i ? ", %" : "%") + g.param(i)->name() + ": " +
+         toString(args[i].type());
+  s += ")";
+  for (const auto &[sym, size] : preset)
+    s += fmt::format(" {}={}", sym, size);
+  return s;
+}
+
+/// One rank's run; `comm` is null for a single-rank run. Messages name the
+/// rank when there are several.
+int runRank(const Options &opts, Communicator *comm) {
+  int rank = comm ? comm->rank() : 0;
+  bool multi = comm && comm->size() > 1, rank0 = rank == 0;
+  std::string who = multi ? fmt::format("kiln-run: rank {}", rank) : "kiln-run";
   DiagEngine diags;
+  if (multi)
+    diags.setHandler([who](const Diagnostic &d) {
+      Line(who) << format(d) << '\n';
+    });
   std::ifstream f(opts.file, std::ios::binary);
   if (!f) {
-    std::cerr << "kiln-run: cannot open '" << opts.file << "'\n";
+    Line(who) << "cannot open '" << opts.file << "'\n";
     return 1;
   }
   std::stringstream ss;
@@ -176,12 +223,12 @@ int run(const Options &opts) {
   if (!m || failed(verify(*m)))
     return 1;
   if (m->graphs.empty()) {
-    std::cerr << "kiln-run: " << opts.file << " has no function\n";
+    Line(who) << opts.file << " has no function\n";
     return 1;
   }
   Graph *g = opts.func.empty() ? m->graphs.front().get() : m->lookup(opts.func);
   if (!g) {
-    std::cerr << "kiln-run: no function @" << opts.func << " in "
+    Line(who) << "no function @" << opts.func << " in "
               << opts.file << '\n';
     return 1;
   }
@@ -189,7 +236,7 @@ int run(const Options &opts) {
   std::string error;
   std::optional<SymbolBindings> dimFlags = parseDimFlags(opts.dims, g, error);
   if (!dimFlags) {
-    std::cerr << "kiln-run: " << error << '\n';
+    Line(who) << error << '\n';
     return 1;
   }
   const SymbolBindings &preset = *dimFlags;
@@ -199,14 +246,17 @@ int run(const Options &opts) {
   for (const std::string &spec : opts.inputs) {
     auto kv = splitAssignment(spec);
     if (!kv) {
-      std::cerr << "kiln-run: --input expects NAME=VALUE, got '" << spec
+      Line(who) << "--input expects NAME=VALUE, got '" << spec
                 << "'\n";
       return 1;
     }
-    const auto &[name, path] = *kv;
+    const auto &[name, pattern] = *kv;
+    std::string path = pattern;
+    for (size_t at; (at = path.find("{rank}")) != std::string::npos;)
+      path.replace(at, 6, std::to_string(rank));
     Value *p = g->lookupParam(name);
     if (!p) {
-      std::cerr << "kiln-run: --input " << name << ": @" << g->name()
+      Line(who) << "--input " << name << ": @" << g->name()
                 << " has no parameter %" << name << '\n';
       return 1;
     }
@@ -226,12 +276,12 @@ int run(const Options &opts) {
     if (inputs[i])
       continue;
     if (!opts.random) {
-      std::cerr << "kiln-run: no input for %" << g->param(i)->name()
+      Line(who) << "no input for %" << g->param(i)->name()
                 << "; pass --input " << g->param(i)->name()
                 << "=FILE.npy or --random-inputs\n";
       return 1;
     }
-    FailureOr<Tensor> t = randomInput(*g, i, *dims, opts.seed);
+    FailureOr<Tensor> t = randomInput(*g, i, *dims, opts.seed + rank);
     if (t.failed())
       return 1;
     inputs[i] = std::move(*t);
@@ -243,6 +293,14 @@ int run(const Options &opts) {
   EvalOptions eval;
   eval.numerics =
       opts.numerics == "npu-compat" ? Numerics::NpuCompat : Numerics::Golden;
+  eval.comm = comm;
+  if (multi) {
+    CommStatus agreed = comm->agree(shapeSignature(*g, args, preset));
+    if (!agreed.ok()) {
+      Line(who) << agreed.message() << '\n';
+      return 1;
+    }
+  }
   double medianMs = 0;
   FailureOr<std::vector<Tensor>> results =
       execute(opts, *g, args, eval, preset, diags, medianMs);
@@ -253,12 +311,12 @@ int run(const Options &opts) {
     std::error_code ec;
     std::filesystem::create_directories(opts.outputDir, ec);
     if (ec) {
-      std::cerr << "kiln-run: cannot create '" << opts.outputDir
+      Line(who) << "cannot create '" << opts.outputDir
                 << "': " << ec.message() << '\n';
       return 1;
     }
   }
-  for (size_t i = 0; i < results->size(); ++i) {
+  for (size_t i = 0; i < results->size() && rank0; ++i) {
     const Tensor &t = (*results)[i];
     std::string name = g->results()[i].name;
     if (name.empty())
@@ -274,12 +332,57 @@ int run(const Options &opts) {
         failed(writeNpy(opts.outputDir + "/" + name + ".npy", t, diags)))
       return 1;
   }
-  if (opts.repeat > 1)
+  if (opts.repeat > 1 && rank0)
     fmt::print("median time over {} runs ({}): {:.3f} ms\n", opts.repeat,
                opts.mode, medianMs);
-  if (opts.check && !checkAgainstReference(*g, args, eval, preset, *results))
+  if (opts.check &&
+      !checkAgainstReference(*g, args, eval, preset, *results, rank0))
     return 1;
   return 0;
+}
+
+/// runRank on every rank; a rank that fails tells the others (abort), and
+/// a rank that succeeded confirms every other one did too, so an error
+/// anywhere ends every rank non-zero.
+int runOnRank(const Options &opts, Communicator *comm) {
+  int status = runRank(opts, comm);
+  if (!comm || comm->size() == 1)
+    return status;
+  if (status != 0) {
+    comm->abort("see its error above");
+    return status;
+  }
+  CommStatus done = comm->agree("finished");
+  if (!done.ok()) {
+    Line(fmt::format("kiln-run: rank {}", comm->rank())) << done.message()
+                                                         << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+int run(const Options &opts) {
+  if (opts.ranks > 0) {
+    if (comm::launcherWorldSize() > 0) {
+      std::cerr << "kiln-run: --ranks runs ranks as threads; do not combine "
+                   "it with mpirun\n";
+      return 1;
+    }
+    comm::InProcessGroup group(opts.ranks);
+    std::vector<int> status = group.run(
+        [&](Communicator &c) { return runOnRank(opts, &c); });
+    for (int s : status)
+      if (s != 0)
+        return 1;
+    return 0;
+  }
+  std::string error;
+  std::unique_ptr<Communicator> world = comm::openWorld(error);
+  if (!error.empty()) {
+    std::cerr << "kiln-run: " << error << '\n';
+    return 1;
+  }
+  return runOnRank(opts, world.get());
 }
 
 } // namespace
@@ -308,8 +411,15 @@ int main(int argc, char **argv) {
                  "no passes); --check compares against the graph as written");
   app.add_option("--threads", opts.threads,
                  "threads for compiled code (default: all cores)");
+  app.add_option("--cache-dir", opts.cacheDir,
+                 "keep compiled kernels in DIR across runs (default: "
+                 "$KILN_CACHE_DIR if set; KILN_LOG=cache logs hits)");
   app.add_option("--numerics", opts.numerics, "numerics mode")
       ->check(CLI::IsMember({"golden", "npu-compat"}));
+  app.add_option("--ranks", opts.ranks,
+                 "run N ranks as threads of this process (in-process "
+                 "communicator); under mpirun each process is one rank")
+      ->check(CLI::Range(1, 64));
   app.add_flag("--print-values", opts.printValues,
                "also print every result value (for small results)");
   CLI11_PARSE(app, argc, argv);

@@ -1,7 +1,7 @@
 //===- Glue.cpp - lowerings of the data-movement ops ----------------------===//
 //
-// transpose, reshape, slice, format_cast and single-rank allreduce are exact
-// element copies under an index map; constant stores its literal.
+// transpose, reshape, slice and format_cast are exact element copies under
+// an index map; constant stores its literal. (allreduce: ops/AllReduce.cpp.)
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/ops/Common.h"
@@ -29,11 +29,6 @@ std::vector<llvm::Value *> same(llvm::ArrayRef<llvm::Value *> idx,
 } // namespace
 
 LogicalResult lowerFormatCast(const Op &op, LoweringContext &ctx) {
-  return copyMapped(op, ctx, same);
-}
-
-LogicalResult lowerAllReduce(const Op &op, LoweringContext &ctx) {
-  // One rank: the sum over ranks is the input itself.
   return copyMapped(op, ctx, same);
 }
 

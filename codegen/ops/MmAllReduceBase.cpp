@@ -1,26 +1,27 @@
 //===- MmAllReduceBase.cpp - lowering of matmul + all-reduce --------------===//
 //
-// The fp32 operations of ops/npu/MmAllReduceBase.cpp, in its order, one
-// (row, column block) tile at a time, in three separate steps:
+// npu.mm_all_reduce_base with the reduction over ranks overlapped with the
+// matmul (x1 flattened to [rows, k]; P an f32 scratch [rows, n] reused
+// across runs; rows grouped in units, MmAllReducePartial.h):
 //
-//   parallel for each row (of x1 flattened to [rows, k]):
-//     for each block of columns [j0, j0 + 256):
-//       1. local partial P[jj] (f32 stack tile):
-//          full-quant:  acc = int32 sum x1 * x2 (+ bias), wrapped;
-//                       v = (float(acc) * dequant_scale[j]) [* pertoken[row]]
-//          otherwise:   v = fp32 sum x1 * w in ascending k (+ float(bias[j]))
-//                       with w = x2, or ((x2 + antiquant_offset) *
-//                       antiquant_scale) for weight quant
-//          v = round(v); if x3: v = round(v + x3[row, j])
-//       2. reduce P over ranks (reduceOverRanks)
-//       3. out[row, j] = P[jj]  (golden: the one rounding to the out dtype)
+//   C = kiln_mm_allreduce_chunks(rows, k, n)   // 1 = sequential (one rank,
+//                                              // or too small to pay)
+//   for c in 0..C:                             // units [u0, u1)
+//     parallel: P[rows of the units, :] = this rank's partial
+//     ticket[c] = start all-reduce of those rows of P  // runs while chunk
+//                                                      // c+1 computes
+//   wait every ticket (an error: return 1 once all are done)
+//   parallel for row: out[row, j] = P[row, j]   // golden: the one rounding
 //
-// round() is the identity in golden numerics; npu-compat rounds to the out
-// dtype there, and the weight dequant to x1's dtype after the add and after
-// the multiply.
+// The reduction (runtime/comm/Reduce.h) sums in rank order in f32 (golden)
+// or rounding to the out dtype after every addition (npu-compat), so the
+// result is bit-identical to ops/npu/MmAllReduceBase.cpp whatever the
+// chunking: every element is reduced exactly once, the same way.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/ops/Collective.h"
 #include "codegen/ops/Fused.h"
+#include "codegen/ops/MmAllReducePartial.h"
 
 namespace kiln::codegen {
 
@@ -28,126 +29,23 @@ namespace {
 
 using M = ops::MmAllReduceBase;
 
-/// The all-reduce of one tile (`count` f32 values of output row `row` from
-/// column j0) of this rank's partial, in place. kiln runs a single rank, so
-/// the sum over ranks is the tile itself and nothing is emitted. The
-/// multi-rank communicator call goes here: it sums the ranks' tiles in rank
-/// order, in fp32 (golden) or rounding to the out dtype after every
-/// addition (npu-compat; the tiles already hold out-dtype values). Rows run
-/// in parallel, so tiles reach this point in no fixed order across threads.
-void reduceOverRanks(LoweringContext &ctx, llvm::AllocaInst *tile,
-                     llvm::Value *row, llvm::Value *j0, llvm::Value *count,
-                     DType outType) {}
-
-struct MmAllReduceTile {
-  LoweringContext &ctx;
-  const Op &op;
-  TensorAccess x1, x2, out;
-  bool fullQuant, compat;
-  DType inType, outType;
-
-  MmAllReduceTile(LoweringContext &c, const Op &o)
-      : ctx(c), op(o), x1(c.access(o.operand(M::x1))),
-        x2(c.access(o.operand(M::x2))), out(c.access(o.result())),
-        fullQuant(x1.type().dtype == DType::I8),
-        compat(c.numerics() == Numerics::NpuCompat), inType(x1.type().dtype),
-        outType(out.type().dtype) {}
-
-  llvm::Value *round(llvm::Value *v, DType t) {
-    return compat ? roundTo(ctx, v, t) : v;
-  }
-  /// A weight-quant scale or offset at (kk, j): [1], [n], [1, n] or per
-  /// group [ceil(k/G), n].
-  llvm::Value *antiquant(const Value *v, llvm::Value *kk, llvm::Value *j);
-  /// The dequant_scale of column j as f32 (packed i64: FP19 in bits 0-31).
-  llvm::Value *dequantScale(llvm::Value *j);
-  /// x2[kk, j] as the matmul uses it: i32 for full quant, else f32.
-  llvm::Value *weight(llvm::Value *kk, llvm::Value *j);
-  void localPartial(llvm::ArrayRef<llvm::Value *> lead, llvm::Value *row,
-                    llvm::Value *j0, llvm::Value *width,
-                    llvm::AllocaInst *tile);
-};
-
-llvm::Value *MmAllReduceTile::antiquant(const Value *v, llvm::Value *kk,
-                                        llvm::Value *j) {
-  llvm::IRBuilder<> &b = ctx.b();
-  TensorAccess s = ctx.access(v);
-  const TensorType &t = s.type();
-  int64_t group = op.attrs<M>().antiquant_group_size;
-  if (t.rank() == 1)
-    return s.loadFloat({t.dims[0] == Dim(1) ? b.getInt64(0) : j});
-  llvm::Value *r =
-      group > 0 ? b.CreateUDiv(kk, b.getInt64(group)) : b.getInt64(0);
-  return s.loadFloat({r, j});
-}
-
-llvm::Value *MmAllReduceTile::dequantScale(llvm::Value *j) {
-  llvm::IRBuilder<> &b = ctx.b();
-  TensorAccess s = ctx.access(op.operand(M::dequant_scale));
-  const TensorType &t = s.type();
-  std::vector<llvm::Value *> idx{t.dims[0] == Dim(1) ? b.getInt64(0) : j};
-  if (t.rank() == 2)
-    idx = {b.getInt64(0), j};
-  if (t.dtype != DType::I64)
-    return s.loadFloat(idx);
-  llvm::Value *bits = b.CreateAnd(b.CreateTrunc(s.loadInt(idx), b.getInt32Ty()),
-                                  b.getInt32(0xFFFFE000u));
-  return b.CreateBitCast(bits, b.getFloatTy());
-}
-
-llvm::Value *MmAllReduceTile::weight(llvm::Value *kk, llvm::Value *j) {
-  llvm::IRBuilder<> &b = ctx.b();
-  if (fullQuant)
-    return b.CreateTrunc(x2.loadInt({kk, j}), b.getInt32Ty());
-  llvm::Value *v = x2.loadFloat({kk, j});
-  const Value *scale = op.operand(M::antiquant_scale);
-  if (!scale)
-    return v;
-  if (const Value *offset = op.operand(M::antiquant_offset))
-    v = round(b.CreateFAdd(v, antiquant(offset, kk, j)), inType);
-  return round(b.CreateFMul(v, antiquant(scale, kk, j)), inType);
-}
-
-void MmAllReduceTile::localPartial(llvm::ArrayRef<llvm::Value *> lead,
-                                   llvm::Value *row, llvm::Value *j0,
-                                   llvm::Value *width, llvm::AllocaInst *tile) {
-  llvm::IRBuilder<> &b = ctx.b();
-  llvm::Type *i32 = b.getInt32Ty(), *f32 = b.getFloatTy();
-  llvm::AllocaInst *acc =
-      fullQuant ? blockSlot(ctx, i32, "mm.acc.i32") : tile; // f32 in place
-  auto at = [&](llvm::ArrayRef<llvm::Value *> l, llvm::Value *last) {
-    std::vector<llvm::Value *> idx = l.vec();
-    idx.push_back(last);
-    return idx;
-  };
-  accumulateBlock(
-      ctx, x2.dim(0), width, {j0}, {acc},
-      [&](llvm::Value *kk) {
-        return fullQuant ? b.CreateTrunc(x1.loadInt(at(lead, kk)), i32)
-                         : x1.loadFloat(at(lead, kk));
-      },
-      [&](llvm::Value *kk, llvm::Value *j) { return weight(kk, j); });
-  const Value *biasV = op.operand(M::bias), *x3V = op.operand(M::x3);
-  const Value *pertokenV = op.operand(M::pertoken_scale);
-  llvm::Value *pt =
-      pertokenV ? ctx.access(pertokenV).loadFloat({row}) : nullptr;
-  ctx.forRange(b.getInt64(0), width, [&](llvm::Value *jj) {
-    llvm::Value *j = b.CreateAdd(j0, jj);
-    llvm::Value *v = loadAt(ctx, acc, jj);
-    if (fullQuant) {
-      if (biasV) // the int32 accumulator wraps
-        v = b.CreateAdd(v, b.CreateTrunc(ctx.access(biasV).loadInt({j}), i32));
-      v = b.CreateFMul(b.CreateSIToFP(v, f32), dequantScale(j));
-      if (pt)
-        v = b.CreateFMul(v, pt);
-    } else if (biasV) {
-      v = b.CreateFAdd(v, ctx.access(biasV).loadFloat({j}));
-    }
-    v = round(v, outType);
-    if (x3V)
-      v = round(b.CreateFAdd(v, ctx.access(x3V).loadFloat(at(lead, j))),
-                outType);
-    b.CreateStore(v, slotAt(ctx, tile, jj));
+/// out[row, :] = P[row, :], rounding once to the out dtype (a parallel body).
+void storeRow(LoweringContext &inner, const Op &op, const TensorType &outT,
+              llvm::Value *row) {
+  llvm::IRBuilder<> &ib = inner.b();
+  llvm::Value *scratch =
+      emitRuntimeCall(inner, "kiln_scratch_get", ib.getPtrTy(), {});
+  TensorAccess out = inner.access(op.result());
+  std::vector<llvm::Value *> dims = inner.shapes().dims(outT);
+  dims.pop_back();
+  std::vector<llvm::Value *> lead = delinearize(ib, row, dims);
+  llvm::Value *n = out.dim(-1), *rowBase = ib.CreateMul(row, n);
+  inner.forRange(ib.getInt64(0), n, [&](llvm::Value *j) {
+    llvm::Value *p = ib.CreateInBoundsGEP(ib.getFloatTy(), scratch,
+                                          ib.CreateAdd(rowBase, j));
+    std::vector<llvm::Value *> idx = lead;
+    idx.push_back(j);
+    out.storeFloat(idx, ib.CreateLoad(ib.getFloatTy(), p));
   });
 }
 
@@ -157,31 +55,65 @@ LogicalResult lowerMmAllReduceBase(const Op &op, LoweringContext &ctx) {
   const TensorType &outT = op.result()->type();
   const TensorType &x2T = op.operand(M::x2)->type();
   std::vector<llvm::Value *> leadDims = ctx.shapes().dims(outT);
+  llvm::Value *n = leadDims.back();
   leadDims.pop_back();
   llvm::IRBuilder<> &b = ctx.b();
+  llvm::Type *i64 = b.getInt64Ty(), *i32 = b.getInt32Ty();
   llvm::Value *rows = b.getInt64(1);
   for (llvm::Value *d : leadDims)
     rows = b.CreateMul(rows, d);
-  int64_t work = workEstimate(ctx, {x2T.dims[0], x2T.dims[1]});
-  ctx.parallelFor(rows, work, [&](LoweringContext &inner, llvm::Value *row) {
-    llvm::IRBuilder<> &ib = inner.b();
-    MmAllReduceTile t(inner, op);
-    std::vector<llvm::Value *> dims = inner.shapes().dims(outT);
-    dims.pop_back();
-    std::vector<llvm::Value *> lead = delinearize(ib, row, dims);
-    llvm::AllocaInst *tile = blockSlot(inner, ib.getFloatTy(), "mm.partial");
-    forColumnBlocks(
-        inner, t.out.dim(-1), [&](llvm::Value *j0, llvm::Value *width) {
-          t.localPartial(lead, row, j0, width, tile);  // 1. this rank
-          reduceOverRanks(inner, tile, row, j0, width, // 2. all ranks
-                          t.outType);
-          inner.forRange(ib.getInt64(0), width, [&](llvm::Value *jj) { // 3.
-            std::vector<llvm::Value *> idx = lead;
-            idx.push_back(ib.CreateAdd(j0, jj));
-            t.out.storeFloat(idx, loadAt(inner, tile, jj));
-          });
-        });
+  llvm::Value *k = ctx.access(op.operand(M::x2)).dim(0);
+  DType outType = outT.dtype;
+
+  int64_t unitRows = partialUnitRows(op, ctx);
+  llvm::Value *units = b.CreateUDiv(
+      b.CreateAdd(rows, b.getInt64(unitRows - 1)), b.getInt64(unitRows));
+  llvm::Value *chunks = emitRuntimeCall(ctx, "kiln_mm_allreduce_chunks", i64,
+                                        {b.getInt32(ctx.opIndex(op)), rows, k, n});
+  llvm::Value *one = b.getInt64(1);
+  llvm::Value *maxChunks = b.CreateSelect(b.CreateICmpSGT(units, one), units, one);
+  chunks = b.CreateSelect(b.CreateICmpSGT(chunks, maxChunks), maxChunks, chunks);
+  llvm::Value *scratch = emitRuntimeCall(
+      ctx, "kiln_scratch", b.getPtrTy(),
+      {b.CreateMul(b.CreateMul(rows, n), b.getInt64(4))});
+  // At most 64 chunks (kiln_mm_allreduce_chunks clamps).
+  llvm::AllocaInst *tickets =
+      ctx.stackSlot(llvm::ArrayType::get(i64, 64), "mm.tickets");
+  auto ticketAt = [&](llvm::Value *c) {
+    return b.CreateInBoundsGEP(i64, tickets, {c});
+  };
+  auto rowOf = [&](llvm::Value *u) {
+    llvm::Value *r = b.CreateMul(u, b.getInt64(unitRows));
+    return b.CreateSelect(b.CreateICmpSLT(r, rows), r, rows);
+  };
+  ctx.forRange(b.getInt64(0), chunks, [&](llvm::Value *c) {
+    llvm::Value *u0 = b.CreateUDiv(b.CreateMul(units, c), chunks);
+    llvm::Value *u1 = b.CreateUDiv(
+        b.CreateMul(units, b.CreateAdd(c, one)), chunks);
+    emitPartialUnits(ctx, op, u0, u1);
+    llvm::Value *r0 = rowOf(u0), *r1 = rowOf(u1);
+    llvm::Value *first = b.CreateInBoundsGEP(b.getFloatTy(), scratch,
+                                             b.CreateMul(r0, n));
+    llvm::Value *count = b.CreateMul(b.CreateSub(r1, r0), n);
+    b.CreateStore(emitAllReduceStart(ctx, first, count, DType::F32,
+                                     ReduceOp::Sum, outType),
+                  ticketAt(c));
   });
+  // Wait for every chunk, even after a failure: the buffers must be quiet
+  // before the kernel returns.
+  llvm::AllocaInst *status = ctx.stackSlot(i32, "mm.status");
+  b.CreateStore(b.getInt32(0), status);
+  ctx.forRange(b.getInt64(0), chunks, [&](llvm::Value *c) {
+    llvm::Value *ticket = b.CreateLoad(i64, ticketAt(c));
+    b.CreateStore(b.CreateOr(b.CreateLoad(i32, status),
+                             emitAllReduceWait(ctx, op, ticket)),
+                  status);
+  });
+  emitReturnIfFailed(ctx, b.CreateLoad(i32, status));
+  ctx.parallelFor(rows, x2T.dims[1].isStatic() ? x2T.dims[1].size() : 64,
+                  [&](LoweringContext &inner, llvm::Value *row) {
+                    storeRow(inner, op, outT, row);
+                  });
   return success();
 }
 

@@ -45,6 +45,7 @@
 #include "ops/OpHooks.h"
 #include "ops/OpUtils.h"
 #include "ops/npu/MmAllReduceBaseInfer.h"
+#include "runtime/Communicator.h"
 #include "runtime/Float16.h"
 
 #include <bit>
@@ -73,21 +74,24 @@ float channelValue(const Tensor &s, int64_t j) {
                                  : static_cast<float>(s.getDouble(i));
 }
 
-/// AllReduce_sum over ranks of every rank's partial, in rank order. kiln runs
-/// a single rank, so `partials` holds only this rank's; the multi-rank work
-/// gathers the others through its communicator and calls this unchanged.
-/// Golden sums in fp32 (the caller rounds once); npu-compat sums in the out
-/// dtype, rounding after each addition, as HCCL's fp16/bf16 reduction does.
-std::vector<float>
-reduceOverRanks(const std::vector<std::vector<float>> &partials, DType outType,
-                bool compat) {
-  std::vector<float> sum = partials.front();
-  for (size_t r = 1; r < partials.size(); ++r)
-    for (size_t i = 0; i < sum.size(); ++i)
-      sum[i] = compat ? static_cast<float>(
-                            roundToFloatType(sum[i] + partials[r][i], outType))
-                      : sum[i] + partials[r][i];
-  return sum;
+/// AllReduce_sum over the run's ranks (EvalOptions::comm) of this rank's
+/// partial, in place, in rank order: golden sums in fp32 (the caller rounds
+/// once); npu-compat rounds to the out dtype after each addition, as HCCL's
+/// fp16/bf16 reduction does (the partials already hold out-dtype values).
+/// One rank: the identity.
+LogicalResult reduceOverRanks(std::vector<float> &partial, DType outType,
+                              EvalContext &ctx) {
+  Communicator *comm = ctx.options().comm;
+  if (!comm || comm->size() == 1)
+    return success();
+  ReduceSpec spec{DType::F32, ReduceOp::Sum, ctx.numerics(), outType};
+  CommStatus s = comm->allreduce(partial.data(),
+                                 static_cast<int64_t>(partial.size()), spec);
+  if (!s.ok()) {
+    ctx.error() << s.message();
+    return failure();
+  }
+  return success();
 }
 
 } // namespace
@@ -163,9 +167,10 @@ LogicalResult evalMmAllReduceBase(const Op &op, EvalContext &ctx) {
     }
   }
 
-  std::vector<float> reduced = reduceOverRanks({partial}, outType, compat);
+  if (failed(reduceOverRanks(partial, outType, ctx)))
+    return failure();
   for (int64_t i = 0; i < rows * n; ++i)
-    out.setDouble(i, reduced[i]); // golden: the one rounding to the out dtype
+    out.setDouble(i, partial[i]); // golden: the one rounding to the out dtype
   return success();
 }
 

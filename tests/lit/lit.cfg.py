@@ -14,3 +14,14 @@ path = os.pathsep.join([config.kiln_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
+
+# %mpirun: OpenMPI's launcher with the flags this machine kind needs
+# (TOOLCHAIN.md); tests that use it say `REQUIRES: mpi`.
+mpirun = getattr(config, "kiln_mpirun", "")
+if mpirun and not mpirun.endswith("NOTFOUND"):
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpirun", mpirun +
+        " --allow-run-as-root --oversubscribe --mca btl self,vader --mca pml ob1"))
+    for var in ("HOME", "TMPDIR", "USER"):
+        if var in os.environ:
+            config.environment[var] = os.environ[var]

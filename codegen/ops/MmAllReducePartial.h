@@ -1,0 +1,37 @@
+//===- MmAllReducePartial.h - one rank's mm_all_reduce_base partial -*- C++ -*-//
+//
+// npu.mm_all_reduce_base's lowering (MmAllReduceBase.cpp) computes this
+// rank's partial P [rows, n] (x1 flattened to [rows, k]) into an f32
+// scratch, chunk by chunk. A chunk is a range of *units*, each unitRows()
+// consecutive rows, computed in parallel:
+//   float modes (non-quant, weight-quant): the float GEMM engine's
+//     parallelGemm over the chunk's rows (MmAllReduceGemm.cpp);
+//   full quant: row by row (MmAllReduceScalar.cpp).
+// A unit is one row today (unitRows() = 1), kept as a knob for engines
+// that want whole row blocks per chunk.
+// Either way every element is the reference's fp32 operations in its
+// order, so the result is bit-identical.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "codegen/Lowering.h"
+
+namespace kiln::codegen {
+
+/// Rows per unit for `op` (static: chosen while compiling).
+int64_t partialUnitRows(const Op &op, LoweringContext &ctx);
+
+/// Emits, at the builder's position, the parallel computation of P's rows
+/// [u0 * unitRows, min(u1 * unitRows, rows)) into the scratch.
+void emitPartialUnits(LoweringContext &ctx, const Op &op, llvm::Value *u0,
+                      llvm::Value *u1);
+
+/// P[row, :] by the scalar path (a parallel body; MmAllReduceScalar.cpp).
+void emitScalarPartialRow(LoweringContext &inner, const Op &op,
+                          llvm::Value *row);
+
+/// Whether `op` takes the float engine.
+bool usesGemm(const Op &op);
+
+} // namespace kiln::codegen

@@ -1,0 +1,189 @@
+//===- MpiTest.cpp - the MPI backend, run by CTest under mpirun -np 2 -----===//
+//
+// Every process is one rank of MPI's world (runtime/mpi/World.h). The
+// reductions must be bit-identical to the in-process backend (which
+// tests/unit/comm checks against independent sums): each rank rebuilds
+// every rank's inputs from their seeds, runs them through an in-process
+// group locally, and compares with what MPI gave it. Run directly (no
+// mpirun) the program fails: it must not silently pass as one rank.
+//
+// --scenario NAME runs one failure case instead (tests/lit/mpi/):
+//   mismatch    rank 1 reduces fewer elements
+//   abort       rank 1 fails before its collective
+//   exit-early  rank 1 returns without taking part
+//   hang        rank 1 sleeps for 60 s (run with KILN_COMM_TIMEOUT_MS)
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/CommCalls.h"
+#include "codegen/CompiledGraph.h"
+#include "ir/Parser.h"
+#include "ir/Verifier.h"
+#include "runtime/Executor.h"
+#include "runtime/RandomInputs.h"
+#include "runtime/comm/InProcess.h"
+#include "runtime/mpi/World.h"
+
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <thread>
+
+namespace kiln {
+namespace {
+
+Communicator *world = nullptr;
+
+std::vector<float> seeded(int rank, int64_t n) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = static_cast<float>(((rank * 131 + i * 7) % 97) - 48) / 8;
+  return v;
+}
+
+TEST(MpiTest, WorldHasTwoOrMoreRanks) {
+  ASSERT_NE(world, nullptr);
+  EXPECT_GE(world->size(), 2);
+  EXPECT_STREQ(world->backend(), "mpi");
+}
+
+TEST(MpiTest, AllReduceMatchesInProcessBitForBit) {
+  const int n = world->size();
+  for (DType t : {DType::F32, DType::F16, DType::BF16})
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Prod})
+      for (Numerics m : {Numerics::Golden, Numerics::NpuCompat}) {
+        ReduceSpec spec{t, op, m, std::nullopt};
+        const int64_t count = 100003; // several slices, uneven
+        auto make = [&](int r) {
+          Tensor x(t, {count});
+          std::vector<float> v = seeded(r, count);
+          for (int64_t i = 0; i < count; ++i)
+            x.setDouble(i, v[i] * (op == ReduceOp::Prod ? 0.01 : 1));
+          return x;
+        };
+        Tensor mine = make(world->rank());
+        CommStatus s = world->allreduce(mine.data(), count, spec);
+        ASSERT_TRUE(s.ok()) << s.message();
+        std::vector<Tensor> local;
+        for (int r = 0; r < n; ++r)
+          local.push_back(make(r));
+        comm::InProcessGroup group(n);
+        group.run([&](Communicator &c) {
+          return c.allreduce(local[c.rank()].data(), count, spec).ok() ? 0 : 1;
+        });
+        EXPECT_EQ(std::memcmp(mine.data(), local[0].data(), mine.byteSize()),
+                  0)
+            << toString(t) << " " << toString(op);
+      }
+}
+
+TEST(MpiTest, NonBlockingOverlapsAndWaitsInAnyOrder) {
+  std::vector<std::vector<float>> bufs;
+  std::vector<Communicator::Ticket> tickets;
+  for (int i = 0; i < 6; ++i) {
+    bufs.push_back(std::vector<float>(1000 * (i + 1), 1.0f + world->rank()));
+    tickets.push_back(
+        world->start(bufs.back().data(), bufs.back().size(), {DType::F32}));
+  }
+  float want = 0;
+  for (int r = 0; r < world->size(); ++r)
+    want += 1.0f + r;
+  for (int i = 5; i >= 0; --i) {
+    ASSERT_TRUE(world->wait(tickets[i]).ok());
+    EXPECT_EQ(bufs[i].back(), want);
+  }
+}
+
+TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
+  const char *kir =
+      "func @f(%x1: i8[M,K], %x2: i8[K,N], %bias: i32[N], %ds: bf16[N], "
+      "%x3: bf16[M,N]) -> bf16[M,N] sym(M, K, N) {\n"
+      "  %o = npu.mm_all_reduce_base(%x1, %x2, bias = %bias, x3 = %x3, "
+      "dequant_scale = %ds) : bf16[M,N]\n  return %o\n}\n"
+      "func @g(%x1: f16[M,K], %x2: f16[K,N], %x3: f16[M,N]) -> f16[M,N] "
+      "sym(M, K, N) {\n"
+      "  %o = npu.mm_all_reduce_base(%x1, %x2, x3 = %x3) : f16[M,N]\n"
+      "  return %o\n}\n";
+  DiagEngine &diags = DiagEngine::stderrEngine();
+  std::unique_ptr<Module> m = parseModule(kir, "mpi.kir", diags);
+  ASSERT_TRUE(m && succeeded(verify(*m)));
+  SymbolBindings dims{{"M", 301}, {"K", 64}, {"N", 96}};
+  const int n = world->size();
+  for (auto &g : m->graphs)
+    for (Numerics num : {Numerics::Golden, Numerics::NpuCompat}) {
+      std::vector<std::vector<Tensor>> in(n);
+      for (int r = 0; r < n; ++r)
+        for (unsigned i = 0; i < g->params().size(); ++i)
+          in[r].push_back(*randomInput(*g, i, dims, 77 + r));
+      auto runWith = [&](Communicator &c, bool jit) {
+        EvalOptions eval{num, &c};
+        if (!jit)
+          return runReference(*g, in[c.rank()], eval);
+        auto exe = compile(*g, {.eval = eval}, diags);
+        return exe ? exe->run(in[c.rank()])
+                   : FailureOr<std::vector<Tensor>>(failure());
+      };
+      std::vector<Tensor> want(n);
+      comm::InProcessGroup group(n);
+      group.run([&](Communicator &c) {
+        auto out = runWith(c, false);
+        want[c.rank()] = out.failed() ? Tensor() : (*out)[0];
+        return out.failed() ? 1 : 0;
+      });
+      ASSERT_FALSE(want[0].empty());
+      for (bool jit : {false, true}) {
+        codegen::setMmAllReduceChunks(jit ? 4 : 1); // overlap in the JIT
+        auto got = runWith(*world, jit);
+        ASSERT_FALSE(got.failed());
+        EXPECT_EQ(std::memcmp((*got)[0].data(), want[0].data(),
+                              want[0].byteSize()),
+                  0)
+            << g->name() << (jit ? " jit" : " reference");
+      }
+      codegen::setMmAllReduceChunks(0);
+    }
+}
+
+/// One failure scenario; prints the rank's error and returns its status.
+int scenario(const std::string &name) {
+  std::vector<float> b(64, 1);
+  int rank = world->rank();
+  if (rank == 1 && name == "exit-early")
+    return 0;
+  if (rank == 1 && name == "hang")
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+  if (rank == 1 && name == "abort") {
+    world->abort("cannot read shard1.npy");
+    fmt::print(stderr, "rank 1: error: cannot read shard1.npy\n");
+    return 1;
+  }
+  int64_t count = rank == 1 && name == "mismatch" ? 32 : 64;
+  CommStatus s = world->allreduce(b.data(), count, {DType::F32});
+  if (s.ok()) {
+    fmt::print("rank {}: ok\n", rank);
+    return 0;
+  }
+  fmt::print(stderr, "rank {}: error: {}\n", rank, s.message());
+  return 1;
+}
+
+} // namespace
+} // namespace kiln
+
+int main(int argc, char **argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  std::string error;
+  std::unique_ptr<kiln::Communicator> world = kiln::comm::openWorld(error);
+  if (!world) {
+    fmt::print(stderr, "kiln-mpi-test: run me under mpirun -np 2 ({})\n",
+               error.empty() ? "not launched by mpirun" : error);
+    return 1;
+  }
+  kiln::world = world.get();
+  if (argc == 3 && std::string(argv[1]) == "--scenario")
+    return kiln::scenario(argv[2]);
+  int status = RUN_ALL_TESTS();
+  if (status != 0)
+    world->abort("a test failed");
+  return status;
+}
