@@ -36,26 +36,6 @@ Values carriedLoop(LoweringContext &ctx, llvm::Value *lo, llvm::Value *hi,
   return phis;
 }
 
-void ifElse(LoweringContext &ctx, llvm::Value *cond,
-            const std::function<void()> &then,
-            const std::function<void()> &otherwise) {
-  llvm::IRBuilder<> &b = ctx.b();
-  llvm::LLVMContext &c = b.getContext();
-  llvm::Function *fn = ctx.function();
-  auto *thenBB = llvm::BasicBlock::Create(c, "gemm.then", fn);
-  auto *elseBB = llvm::BasicBlock::Create(c, "gemm.else", fn);
-  auto *join = llvm::BasicBlock::Create(c, "gemm.join", fn);
-  b.CreateCondBr(cond, thenBB, elseBB);
-  b.SetInsertPoint(thenBB);
-  then();
-  b.CreateBr(join);
-  b.SetInsertPoint(elseBB);
-  if (otherwise)
-    otherwise();
-  b.CreateBr(join);
-  b.SetInsertPoint(join);
-}
-
 llvm::Value *minI64(llvm::IRBuilder<> &b, llvm::Value *x, llvm::Value *y) {
   return b.CreateSelect(b.CreateICmpSLT(x, y), x, y);
 }

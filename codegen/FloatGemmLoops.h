@@ -30,9 +30,11 @@ Values carriedLoop(LoweringContext &ctx, llvm::Value *lo, llvm::Value *hi,
                        &body);
 
 /// then() under `cond`, else otherwise() (if given); joins after.
-void ifElse(LoweringContext &ctx, llvm::Value *cond,
-            const std::function<void()> &then,
-            const std::function<void()> &otherwise = {});
+inline void ifElse(LoweringContext &ctx, llvm::Value *cond,
+                   const std::function<void()> &then,
+                   const std::function<void()> &otherwise = {}) {
+  ctx.ifElse(cond, then, otherwise);
+}
 
 llvm::Value *minI64(llvm::IRBuilder<> &b, llvm::Value *x, llvm::Value *y);
 llvm::Value *ceilDiv(llvm::IRBuilder<> &b, llvm::Value *x, int64_t c);

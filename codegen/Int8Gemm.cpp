@@ -53,20 +53,7 @@ Engine::Engine(LoweringContext &ctx)
 
 void Engine::ifElse(llvm::Value *cond, const std::function<void()> &then,
                     const std::function<void()> &otherwise) {
-  llvm::IRBuilder<> &b = ctx_.b();
-  llvm::Function *fn = b.GetInsertBlock()->getParent();
-  llvm::LLVMContext &c = ctx_.llvmContext();
-  auto *thenBB = llvm::BasicBlock::Create(c, "i8gemm.then", fn);
-  auto *elseBB = llvm::BasicBlock::Create(c, "i8gemm.else", fn);
-  auto *join = llvm::BasicBlock::Create(c, "i8gemm.join", fn);
-  b.CreateCondBr(cond, thenBB, elseBB);
-  b.SetInsertPoint(thenBB);
-  then();
-  b.CreateBr(join);
-  b.SetInsertPoint(elseBB);
-  otherwise();
-  b.CreateBr(join);
-  b.SetInsertPoint(join);
+  ctx_.ifElse(cond, then, otherwise);
 }
 
 llvm::Value *Engine::cAt(llvm::Value *r, llvm::Value *jj) {

@@ -256,6 +256,25 @@ void LoweringContext::parallelRange(
   b_.SetInsertPoint(ok);
 }
 
+void LoweringContext::ifElse(llvm::Value *cond,
+                             const std::function<void()> &then,
+                             const std::function<void()> &otherwise) {
+  llvm::LLVMContext &c = llvmContext();
+  llvm::Function *fn = b_.GetInsertBlock()->getParent();
+  auto *thenBB = llvm::BasicBlock::Create(c, "then", fn);
+  auto *elseBB = llvm::BasicBlock::Create(c, "else", fn);
+  auto *join = llvm::BasicBlock::Create(c, "join", fn);
+  b_.CreateCondBr(cond, thenBB, elseBB);
+  b_.SetInsertPoint(thenBB);
+  then();
+  b_.CreateBr(join);
+  b_.SetInsertPoint(elseBB);
+  if (otherwise)
+    otherwise();
+  b_.CreateBr(join);
+  b_.SetInsertPoint(join);
+}
+
 void LoweringContext::forRange(llvm::Value *lo, llvm::Value *hi,
                                const std::function<void(llvm::Value *)> &body) {
   llvm::LLVMContext &c = llvmContext();

@@ -111,6 +111,11 @@ public:
                      const std::function<void(LoweringContext &inner,
                                               llvm::Value *iv)> &body);
 
+  /// if (cond) then(); else otherwise() (when given); the builder is left
+  /// after the join.
+  void ifElse(llvm::Value *cond, const std::function<void()> &then,
+              const std::function<void()> &otherwise = {});
+
   /// Nested loops over [0, extents[i]) for every i, outermost first.
   void forEach(llvm::ArrayRef<llvm::Value *> extents,
                const std::function<void(llvm::ArrayRef<llvm::Value *>)> &body);

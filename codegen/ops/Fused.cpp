@@ -68,25 +68,6 @@ void accumulateBlock(
   });
 }
 
-void emitIf(LoweringContext &ctx, llvm::Value *cond,
-            const std::function<void()> &then,
-            const std::function<void()> &otherwise) {
-  llvm::IRBuilder<> &b = ctx.b();
-  llvm::LLVMContext &c = ctx.llvmContext();
-  llvm::Function *fn = b.GetInsertBlock()->getParent();
-  auto *thenBB = llvm::BasicBlock::Create(c, "then", fn);
-  auto *elseBB = llvm::BasicBlock::Create(c, "else", fn);
-  auto *join = llvm::BasicBlock::Create(c, "join", fn);
-  b.CreateCondBr(cond, thenBB, elseBB);
-  b.SetInsertPoint(thenBB);
-  then();
-  b.CreateBr(join);
-  b.SetInsertPoint(elseBB);
-  otherwise();
-  b.CreateBr(join);
-  b.SetInsertPoint(join);
-}
-
 llvm::Value *rowGroup(LoweringContext &ctx, const Value *groupList,
                       GroupListType type, llvm::Value *row) {
   llvm::IRBuilder<> &b = ctx.b();

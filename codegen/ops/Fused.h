@@ -48,9 +48,11 @@ void accumulateBlock(
     const std::function<llvm::Value *(llvm::Value *kk, llvm::Value *j)> &rhs);
 
 /// if (cond) then(); else otherwise();
-void emitIf(LoweringContext &ctx, llvm::Value *cond,
-            const std::function<void()> &then,
-            const std::function<void()> &otherwise);
+inline void emitIf(LoweringContext &ctx, llvm::Value *cond,
+                   const std::function<void()> &then,
+                   const std::function<void()> &otherwise) {
+  ctx.ifElse(cond, then, otherwise);
+}
 
 /// The group of `row` under a (checked) group_list: the number of groups
 /// that end at or before it, so E for a row past the last group.
