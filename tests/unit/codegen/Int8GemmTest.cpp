@@ -29,27 +29,10 @@ void expectIsaMatches(Kir &k, TargetISA isa, ShapeMode mode,
                       const std::vector<SymbolBindings> &sizes,
                       Numerics numerics = Numerics::Golden,
                       const Adjust &adjust = {}) {
-  ASSERT_TRUE(k.g);
   SCOPED_TRACE(codegen::isaName(isa));
-  EvalOptions eval{numerics};
-  CompileOptions options{.mode = mode, .eval = eval};
+  CompileOptions options{.mode = mode, .eval = {numerics}};
   options.isa = isa;
-  std::unique_ptr<CompiledGraph> exe = compile(*k.g, options, k.engine);
-  ASSERT_TRUE(exe) << k.errors();
-  uint64_t seed = 100;
-  for (const SymbolBindings &dims : sizes) {
-    std::vector<Tensor> inputs = inputsFor(*k.g, dims, ++seed, adjust);
-    FailureOr<std::vector<Tensor>> want =
-        runReference(*k.g, inputs, eval, dims);
-    ASSERT_FALSE(want.failed()) << str(dims) << k.errors();
-    FailureOr<std::vector<Tensor>> got = exe->run(inputs, dims);
-    ASSERT_FALSE(got.failed()) << str(dims) << k.errors();
-    ASSERT_EQ(want->size(), got->size());
-    for (size_t r = 0; r < want->size(); ++r)
-      ASSERT_TRUE(sameBits((*want)[r], (*got)[r]))
-          << (mode == ShapeMode::Static ? "static " : "dynamic ") << str(dims)
-          << "result " << r;
-  }
+  expectCompiledMatches(k, options, sizes, adjust, 100);
 }
 
 /// Each of `names` over the edge sizes with the others at `base`, then a

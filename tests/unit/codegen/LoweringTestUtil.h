@@ -105,31 +105,37 @@ inline std::vector<Tensor> inputsFor(const Graph &g, const SymbolBindings &dims,
   return inputs;
 }
 
-/// Compiles `k` once in `mode` and checks every size in `sizes` against the
-/// reference.
-inline void expectMatches(Kir &k, ShapeMode mode,
-                          const std::vector<SymbolBindings> &sizes,
-                          const Adjust &adjust = {},
-                          Numerics numerics = Numerics::Golden) {
+/// Compiles `k` once with `options` and checks every size in `sizes` bit
+/// for bit against the reference (inputs seeded from `seed` + 1 on).
+inline void expectCompiledMatches(Kir &k, const CompileOptions &options,
+                                  const std::vector<SymbolBindings> &sizes,
+                                  const Adjust &adjust = {}, uint64_t seed = 0) {
   ASSERT_TRUE(k.g);
-  EvalOptions eval{numerics};
-  std::unique_ptr<CompiledGraph> exe =
-      compile(*k.g, {.mode = mode, .eval = eval}, k.engine);
+  std::unique_ptr<CompiledGraph> exe = compile(*k.g, options, k.engine);
   ASSERT_TRUE(exe) << k.errors();
-  uint64_t seed = 0;
+  const char *mode =
+      options.mode == ShapeMode::Static ? "static " : "dynamic ";
   for (const SymbolBindings &dims : sizes) {
     std::vector<Tensor> inputs = inputsFor(*k.g, dims, ++seed, adjust);
     FailureOr<std::vector<Tensor>> want =
-        runReference(*k.g, inputs, eval, dims);
+        runReference(*k.g, inputs, options.eval, dims);
     ASSERT_FALSE(want.failed()) << str(dims) << k.errors();
     FailureOr<std::vector<Tensor>> got = exe->run(inputs, dims);
     ASSERT_FALSE(got.failed()) << str(dims) << k.errors();
     ASSERT_EQ(want->size(), got->size());
     for (size_t r = 0; r < want->size(); ++r)
       ASSERT_TRUE(sameBits((*want)[r], (*got)[r]))
-          << (mode == ShapeMode::Static ? "static " : "dynamic ") << str(dims)
-          << "result " << r;
+          << mode << str(dims) << "result " << r;
   }
+}
+
+/// Compiles `k` once in `mode` and checks every size in `sizes` against the
+/// reference.
+inline void expectMatches(Kir &k, ShapeMode mode,
+                          const std::vector<SymbolBindings> &sizes,
+                          const Adjust &adjust = {},
+                          Numerics numerics = Numerics::Golden) {
+  expectCompiledMatches(k, {.mode = mode, .eval = {numerics}}, sizes, adjust);
 }
 
 /// Dynamic mode over all of `sizes`, static mode over `staticSizes`.
