@@ -25,19 +25,13 @@ CommStatus MpiComm::reduce(Task &t) {
   // 0. Headers.
   std::vector<Header> hdr(size_);
   hdr[rank_] = headerOf(t.count, t.spec);
-  std::vector<MPI_Request> reqs;
-  std::vector<int> peer;
-  for (int p = 0; p < size_; ++p) {
-    if (p == rank_)
-      continue;
-    reqs.resize(reqs.size() + 2);
-    peer.insert(peer.end(), {p, p});
-    MPI_Irecv(&hdr[p], sizeof(Header), MPI_BYTE, p, dataTag(t.seq, 0),
-              MPI_COMM_WORLD, &reqs[reqs.size() - 2]);
-    MPI_Isend(&hdr[rank_], sizeof(Header), MPI_BYTE, p, dataTag(t.seq, 0),
-              MPI_COMM_WORLD, &reqs.back());
-  }
-  if (CommStatus s = await(reqs, peer, what, deadline); !s.ok())
+  auto header = [&](int p) {
+    return Bytes{&hdr[p], static_cast<int>(sizeof(Header))};
+  };
+  if (CommStatus s = exchange(dataTag(t.seq, 0), header,
+                              [&](int) { return header(rank_); }, what,
+                              deadline);
+      !s.ok())
     return s;
   for (int r = 1; r < size_; ++r)
     if (!sameCollective(hdr[r].count, specOf(hdr[r]), hdr[0].count,
@@ -50,43 +44,34 @@ CommStatus MpiComm::reduce(Task &t) {
     }
   // 1. Reduce-scatter in rank order; 2. all-gather.
   auto lo = [&](int s) { return t.count * s / size_; };
-  auto len = [&](int s) { return static_cast<int>((lo(s + 1) - lo(s)) * bytes); };
   char *data = static_cast<char *>(t.data);
+  auto slice = [&](int s) {
+    return Bytes{data + lo(s) * bytes,
+                 static_cast<int>((lo(s + 1) - lo(s)) * bytes)};
+  };
   std::vector<std::vector<char>> tmp(size_);
-  reqs.clear();
-  for (int p = 0; p < size_; ++p) {
-    if (p == rank_)
-      continue;
-    tmp[p].resize(len(rank_));
-    reqs.resize(reqs.size() + 2);
-    MPI_Irecv(tmp[p].data(), len(rank_), MPI_BYTE, p, dataTag(t.seq, 1),
-              MPI_COMM_WORLD, &reqs[reqs.size() - 2]);
-    MPI_Isend(data + lo(p) * bytes, len(p), MPI_BYTE, p, dataTag(t.seq, 1),
-              MPI_COMM_WORLD, &reqs.back());
-  }
-  if (CommStatus s = await(reqs, peer, what, deadline); !s.ok())
+  for (int p = 0; p < size_; ++p)
+    if (p != rank_)
+      tmp[p].resize(slice(rank_).size);
+  auto partial = [&](int p) {
+    return Bytes{tmp[p].data(), slice(rank_).size};
+  };
+  if (CommStatus s = exchange(dataTag(t.seq, 1), partial, slice, what, deadline);
+      !s.ok())
     return s;
   std::vector<const void *> srcs;
   for (int r = 0; r < size_; ++r)
-    srcs.push_back(r == rank_ ? data + lo(rank_) * bytes : tmp[r].data());
-  reduceInRankOrder(srcs, data + lo(rank_) * bytes, lo(rank_ + 1) - lo(rank_),
+    srcs.push_back(r == rank_ ? slice(rank_).data : tmp[r].data());
+  reduceInRankOrder(srcs, slice(rank_).data, lo(rank_ + 1) - lo(rank_),
                     t.spec);
-  reqs.clear();
-  for (int p = 0; p < size_; ++p) {
-    if (p == rank_)
-      continue;
-    reqs.resize(reqs.size() + 2);
-    MPI_Irecv(data + lo(p) * bytes, len(p), MPI_BYTE, p, dataTag(t.seq, 2),
-              MPI_COMM_WORLD, &reqs[reqs.size() - 2]);
-    MPI_Isend(data + lo(rank_) * bytes, len(rank_), MPI_BYTE, p,
-              dataTag(t.seq, 2), MPI_COMM_WORLD, &reqs.back());
-  }
-  return await(reqs, peer, what, deadline);
+  return exchange(dataTag(t.seq, 2), slice, [&](int) { return slice(rank_); },
+                  what, deadline);
 }
 
-CommStatus MpiComm::agreeOnText(Task &t) {
-  std::vector<std::string> text(size_, std::string(kMaxAgree, '\0'));
-  text[rank_] = t.text;
+CommStatus MpiComm::exchange(int tag, const std::function<Bytes(int)> &recv,
+                             const std::function<Bytes(int)> &send,
+                             const std::string &what,
+                             Clock::time_point deadline) {
   std::vector<MPI_Request> reqs;
   std::vector<int> peer;
   for (int p = 0; p < size_; ++p) {
@@ -94,13 +79,25 @@ CommStatus MpiComm::agreeOnText(Task &t) {
       continue;
     reqs.resize(reqs.size() + 2);
     peer.insert(peer.end(), {p, p});
-    MPI_Irecv(text[p].data(), kMaxAgree, MPI_CHAR, p, kAgreeTag,
-              MPI_COMM_WORLD, &reqs[reqs.size() - 2]);
-    MPI_Isend(text[rank_].data(), static_cast<int>(text[rank_].size()) + 1,
-              MPI_CHAR, p, kAgreeTag, MPI_COMM_WORLD, &reqs.back());
+    Bytes in = recv(p), out = send(p);
+    MPI_Irecv(in.data, in.size, MPI_BYTE, p, tag, MPI_COMM_WORLD,
+              &reqs[reqs.size() - 2]);
+    MPI_Isend(out.data, out.size, MPI_BYTE, p, tag, MPI_COMM_WORLD,
+              &reqs.back());
   }
+  return await(reqs, peer, what, deadline);
+}
+
+CommStatus MpiComm::agreeOnText(Task &t) {
+  std::vector<std::string> text(size_, std::string(kMaxAgree, '\0'));
+  text[rank_] = t.text;
   std::string what = fmt::format("agreeing on '{}'", t.text);
-  if (CommStatus s = await(reqs, peer, what, Clock::now() + timeout());
+  auto received = [&](int p) { return Bytes{text[p].data(), kMaxAgree}; };
+  auto mine = [&](int) {
+    return Bytes{text[rank_].data(), static_cast<int>(text[rank_].size()) + 1};
+  };
+  if (CommStatus s = exchange(kAgreeTag, received, mine, what,
+                              Clock::now() + timeout());
       !s.ok())
     return s;
   for (std::string &s : text)

@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -130,6 +131,16 @@ private:
   void sendControl(const std::string &message);
   /// Polls `reqs` (peer[i] is request i's rank) to completion; on failure
   /// or after the deadline cancels them and returns the error.
+  /// A byte range one rank sends or receives.
+  struct Bytes {
+    void *data;
+    int size;
+  };
+  /// With every other rank p at once: receives recv(p) from p and sends
+  /// send(p) to p under `tag`, then awaits all of it by `deadline`.
+  CommStatus exchange(int tag, const std::function<Bytes(int)> &recv,
+                      const std::function<Bytes(int)> &send,
+                      const std::string &what, Clock::time_point deadline);
   CommStatus await(std::vector<MPI_Request> &reqs, const std::vector<int> &peer,
                    const std::string &what, Clock::time_point deadline);
   CommStatus reduce(Task &t);
