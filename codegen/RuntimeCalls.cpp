@@ -61,8 +61,9 @@ std::vector<RuntimeSymbol> runtimeSymbols() {
       {"kiln_report_error", (void *)&kiln_report_error},
       {"kiln_parallel_for", (void *)&kiln_parallel_for},
       {"kiln_parallel_range", (void *)&kiln_parallel_range}};
-  for (const RuntimeSymbol &s : commSymbols())
-    symbols.push_back(s);
+  for (auto *group : {&commSymbols, &mmAllReduceSymbols})
+    for (const RuntimeSymbol &s : (*group)())
+      symbols.push_back(s);
   return symbols;
 }
 

@@ -32,11 +32,26 @@ struct RuntimeContext {
   /// The range of the parallel loop running now, for bodies that need its
   /// bounds (kiln_set_range / kiln_range_begin / kiln_range_end).
   int64_t rangeBegin = 0, rangeEnd = 0;
+  /// The npu.mm_all_reduce_base running now (codegen/MmAllReduceCalls.cpp).
+  struct MmAllReduce {
+    comm::PeerWindow *window = nullptr; ///< null: messages (or one rank)
+    std::vector<int64_t> tickets;       ///< per chunk, message path
+    std::vector<std::pair<int64_t, int64_t>> chunkRows; ///< [r0, r1)
+    int64_t n = 0;
+    void *out = nullptr;
+    DType outType = DType::F32;
+    Numerics numerics = Numerics::Golden;
+  } mm;
 };
 
 /// Every runtime function JIT-ed code may call, by name.
 std::vector<RuntimeSymbol> runtimeSymbols();
 /// The collective and scratch calls (codegen/CommCalls.cpp).
 std::vector<RuntimeSymbol> commSymbols();
+/// npu.mm_all_reduce_base's calls (codegen/MmAllReduceCalls.cpp).
+std::vector<RuntimeSymbol> mmAllReduceSymbols();
+/// Reports a communicator failure at op `opIndex`, once per run.
+void reportCommFailure(RuntimeContext &ctx, int32_t opIndex,
+                       const std::string &message);
 
 } // namespace kiln::codegen

@@ -37,6 +37,10 @@
 
 namespace kiln {
 
+namespace comm {
+class PeerWindow;
+}
+
 /// What one all-reduce computes over a buffer of `dtype` (f32, f16, bf16).
 struct ReduceSpec {
   ReduceSpec(DType dtype = DType::F32, ReduceOp op = ReduceOp::Sum,
@@ -98,6 +102,26 @@ public:
   /// Every rank passes a description of what it is about to do (e.g. its
   /// input shapes); fails on every rank, naming both, if any two differ.
   virtual CommStatus agree(const std::string &what) = 0;
+
+  /// Memory every rank reads, for one-shot reductions between ranks on one
+  /// host (runtime/comm/PeerWindow.h), with at least `capacity` bytes per
+  /// invocation; reused while big enough. Collective when it has to grow
+  /// (every rank asks for the same capacity at the same point). Null when
+  /// the ranks do not all share this host (then use start/wait) or on
+  /// failure (failure() says which). `purpose` names what the window is
+  /// for in errors (ranks asking for different windows disagree).
+  virtual comm::PeerWindow *peerWindow(int64_t capacity,
+                                       const std::string &purpose) {
+    (void)capacity, (void)purpose;
+    return nullptr;
+  }
+
+  /// Whether `rank` has left the group (returned or exited): waits on
+  /// shared memory, which no collective tracks, fail instead of timing out.
+  virtual bool departed(int rank) const {
+    (void)rank;
+    return false;
+  }
 
   /// This rank failed with `reason`: every other rank's pending and future
   /// collectives fail with "rank R failed: reason". Idempotent.

@@ -1,22 +1,19 @@
 //===- MmAllReduceBase.cpp - lowering of matmul + all-reduce --------------===//
 //
 // npu.mm_all_reduce_base with the reduction over ranks overlapped with the
-// matmul (x1 flattened to [rows, k]; P an f32 scratch [rows, n] reused
-// across runs; rows grouped in units, MmAllReducePartial.h):
+// matmul (x1 flattened to [rows, k]; P an f32 [rows, n] the runtime places;
+// rows grouped in units, MmAllReducePartial.h):
 //
-//   C = kiln_mm_allreduce_chunks(rows, k, n)   // 1 = sequential (one rank,
-//                                              // or too small to pay)
-//   for c in 0..C:                             // units [u0, u1)
+//   C = kiln_mm_ar_begin(rows, k, n, out)     // 0: failed, already reported
+//   for c in 0..C:                            // units [u0, u1)
 //     parallel: P[rows of the units, :] = this rank's partial
-//     ticket[c] = start all-reduce of those rows of P  // runs while chunk
-//                                                      // c+1 computes
-//   wait every ticket (an error: return 1 once all are done)
-//   parallel for row: out[row, j] = P[row, j]   // golden: the one rounding
+//     kiln_mm_ar_chunk(c, r0, r1)             // its reduction starts now
+//   s = kiln_mm_ar_finish()                   // 0: `out` written, 2: failed
+//   if s == 1: parallel for row: out[row, j] = P[row, j]  // one rounding
 //
-// The reduction (runtime/comm/Reduce.h) sums in rank order in f32 (golden)
-// or rounding to the out dtype after every addition (npu-compat), so the
-// result is bit-identical to ops/npu/MmAllReduceBase.cpp whatever the
-// chunking: every element is reduced exactly once, the same way.
+// The runtime (codegen/MmAllReduceCalls.cpp) picks the transport and the
+// chunk count; every element is reduced exactly once, in rank order, so
+// the result is bit-identical to ops/npu/MmAllReduceBase.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/ops/Collective.h"
@@ -68,52 +65,44 @@ LogicalResult lowerMmAllReduceBase(const Op &op, LoweringContext &ctx) {
   int64_t unitRows = partialUnitRows(op, ctx);
   llvm::Value *units = b.CreateUDiv(
       b.CreateAdd(rows, b.getInt64(unitRows - 1)), b.getInt64(unitRows));
-  llvm::Value *chunks = emitRuntimeCall(ctx, "kiln_mm_allreduce_chunks", i64,
-                                        {b.getInt32(ctx.opIndex(op)), rows, k, n});
+  llvm::Value *opIndex = b.getInt32(ctx.opIndex(op));
+  llvm::Value *chunks = emitRuntimeCall(
+      ctx, "kiln_mm_ar_begin", i64,
+      {opIndex, rows, k, n, ctx.access(op.result()).base(),
+       b.getInt32(static_cast<int32_t>(outType)),
+       b.getInt32(static_cast<int32_t>(ctx.numerics()))});
+  emitReturnIfFailed(ctx, b.CreateZExt(b.CreateICmpEQ(chunks, b.getInt64(0)), i32));
   llvm::Value *one = b.getInt64(1);
   llvm::Value *maxChunks = b.CreateSelect(b.CreateICmpSGT(units, one), units, one);
   chunks = b.CreateSelect(b.CreateICmpSGT(chunks, maxChunks), maxChunks, chunks);
-  llvm::Value *scratch = emitRuntimeCall(
-      ctx, "kiln_scratch", b.getPtrTy(),
-      {b.CreateMul(b.CreateMul(rows, n), b.getInt64(4))});
-  // At most 64 chunks (kiln_mm_allreduce_chunks clamps).
-  llvm::AllocaInst *tickets =
-      ctx.stackSlot(llvm::ArrayType::get(i64, 64), "mm.tickets");
-  auto ticketAt = [&](llvm::Value *c) {
-    return b.CreateInBoundsGEP(i64, tickets, {c});
-  };
   auto rowOf = [&](llvm::Value *u) {
     llvm::Value *r = b.CreateMul(u, b.getInt64(unitRows));
     return b.CreateSelect(b.CreateICmpSLT(r, rows), r, rows);
   };
+  llvm::AllocaInst *status = ctx.stackSlot(i32, "mm.status");
+  b.CreateStore(b.getInt32(0), status);
   ctx.forRange(b.getInt64(0), chunks, [&](llvm::Value *c) {
     llvm::Value *u0 = b.CreateUDiv(b.CreateMul(units, c), chunks);
     llvm::Value *u1 = b.CreateUDiv(
         b.CreateMul(units, b.CreateAdd(c, one)), chunks);
     emitPartialUnits(ctx, op, u0, u1);
-    llvm::Value *r0 = rowOf(u0), *r1 = rowOf(u1);
-    llvm::Value *first = b.CreateInBoundsGEP(b.getFloatTy(), scratch,
-                                             b.CreateMul(r0, n));
-    llvm::Value *count = b.CreateMul(b.CreateSub(r1, r0), n);
-    b.CreateStore(emitAllReduceStart(ctx, first, count, DType::F32,
-                                     ReduceOp::Sum, outType),
-                  ticketAt(c));
+    llvm::Value *failed = emitRuntimeCall(ctx, "kiln_mm_ar_chunk", i32,
+                                          {opIndex, c, rowOf(u0), rowOf(u1)});
+    b.CreateStore(b.CreateOr(b.CreateLoad(i32, status), failed), status);
   });
-  // Wait for every chunk, even after a failure: the buffers must be quiet
-  // before the kernel returns.
-  llvm::AllocaInst *status = ctx.stackSlot(i32, "mm.status");
-  b.CreateStore(b.getInt32(0), status);
-  ctx.forRange(b.getInt64(0), chunks, [&](llvm::Value *c) {
-    llvm::Value *ticket = b.CreateLoad(i64, ticketAt(c));
-    b.CreateStore(b.CreateOr(b.CreateLoad(i32, status),
-                             emitAllReduceWait(ctx, op, ticket)),
-                  status);
-  });
-  emitReturnIfFailed(ctx, b.CreateLoad(i32, status));
+  llvm::Value *finish =
+      emitRuntimeCall(ctx, "kiln_mm_ar_finish", i32, {opIndex});
+  emitReturnIfFailed(
+      ctx, b.CreateZExt(b.CreateOr(b.CreateICmpNE(b.CreateLoad(i32, status),
+                                                  b.getInt32(0)),
+                                   b.CreateICmpEQ(finish, b.getInt32(2))),
+                        i32));
+  ctx.ifElse(b.CreateICmpEQ(finish, b.getInt32(1)), [&] {
   ctx.parallelFor(rows, x2T.dims[1].isStatic() ? x2T.dims[1].size() : 64,
                   [&](LoweringContext &inner, llvm::Value *row) {
                     storeRow(inner, op, outT, row);
                   });
+  });
   return success();
 }
 

@@ -1,6 +1,7 @@
 //===- InProcess.cpp - N ranks as threads of one process ------------------===//
 #include "runtime/comm/InProcess.h"
 
+#include "runtime/comm/PeerWindow.h"
 #include "runtime/comm/Reduce.h"
 
 #include <fmt/core.h>
@@ -27,7 +28,7 @@ struct Collective {
 
 /// What the ranks share; every field is guarded by `mutex`.
 struct GroupState {
-  explicit GroupState(int n) : size(n), left(n, false) {}
+  explicit GroupState(int n) : size(n), left(n, false), windowBlocks(n) {}
   const int size;
   std::mutex mutex;
   std::condition_variable cv;
@@ -35,6 +36,7 @@ struct GroupState {
   std::vector<bool> left;
   std::map<int64_t, Collective> collectives;
   std::map<int64_t, std::vector<std::optional<std::string>>> agreements;
+  std::vector<char *> windowBlocks; ///< each rank's PeerWindow block
 
   void fail(std::string message) { // with `mutex` held
     if (failure.empty())
@@ -114,6 +116,8 @@ public:
   }
 
   CommStatus agree(const std::string &what) override;
+  PeerWindow *peerWindow(int64_t capacity,
+                         const std::string &purpose) override;
   void abort(const std::string &reason) override {
     std::lock_guard<std::mutex> lock(s_->mutex);
     s_->fail(fmt::format("rank {} failed: {}", rank_, reason));
@@ -121,6 +125,10 @@ public:
   std::string failure() const override {
     std::lock_guard<std::mutex> lock(s_->mutex);
     return s_->failure;
+  }
+  bool departed(int rank) const override {
+    std::lock_guard<std::mutex> lock(s_->mutex);
+    return s_->left[rank];
   }
 
 private:
@@ -140,7 +148,42 @@ private:
   std::deque<Pending> queue_; ///< guarded by s_->mutex
   bool stop_ = false;         ///< guarded by s_->mutex
   std::thread progress_;
+  struct FreeBlock {
+    void operator()(char *p) const { std::free(p); }
+  };
+  std::unique_ptr<char, FreeBlock> windowBlock_;
+  std::unique_ptr<PeerWindow> window_;
 };
+
+PeerWindow *InProcessComm::peerWindow(int64_t capacity,
+                                      const std::string &purpose) {
+  if (window_ && window_->capacity() >= capacity)
+    return window_.get();
+  if (window_)
+    window_->announceGrowth(capacity);
+  // Past this agreement no rank runs a kernel that reads the old blocks.
+  if (!agree(fmt::format("a peer window for {} ({} bytes)", purpose,
+                         capacity))
+           .ok())
+    return nullptr;
+  window_.reset();
+  int64_t bytes = peerBlockBytes(capacity);
+  windowBlock_.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+  new (windowBlock_.get()) PeerHeader();
+  {
+    std::lock_guard<std::mutex> lock(s_->mutex);
+    s_->windowBlocks[rank_] = windowBlock_.get();
+  }
+  if (!agree("peer windows allocated").ok())
+    return nullptr;
+  std::vector<char *> blocks;
+  {
+    std::lock_guard<std::mutex> lock(s_->mutex);
+    blocks = s_->windowBlocks;
+  }
+  window_ = std::make_unique<PeerWindow>(*this, std::move(blocks), capacity);
+  return window_.get();
+}
 
 bool InProcessComm::awaitRanks(std::unique_lock<std::mutex> &lock,
                                const Pending &p) {

@@ -122,8 +122,11 @@ void combine(ReduceOp op, float *acc, const float *v, int64_t n) {
 int64_t elementBytes(DType t) { return t == DType::F32 ? 4 : 2; }
 
 void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
-                       int64_t count, const ReduceSpec &spec) {
+                       int64_t count, const ReduceSpec &spec,
+                       std::optional<DType> dstType) {
   int64_t bytes = elementBytes(spec.dtype);
+  DType outType = dstType.value_or(spec.dtype);
+  int64_t outBytes = elementBytes(outType);
   DType compat = spec.compatType.value_or(spec.dtype);
   bool roundEach = spec.numerics == Numerics::NpuCompat && compat != DType::F32;
   float acc[kBlock], v[kBlock];
@@ -142,7 +145,7 @@ void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
         load(rounded, compat, n, acc);
       }
     }
-    store(acc, spec.dtype, n, static_cast<char *>(dst) + i0 * bytes);
+    store(acc, outType, n, static_cast<char *>(dst) + i0 * outBytes);
   }
 }
 

@@ -21,9 +21,11 @@ namespace kiln::comm {
 int64_t elementBytes(DType t);
 
 /// dst[i] = reduction of srcs[0][i], srcs[1][i], ... in that (rank) order,
-/// for i < count. `dst` may be one of the sources (in place).
+/// for i < count. `dst` may be one of the sources (in place). The result
+/// is stored as `dstType` (default spec.dtype), rounded once from f32.
 void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
-                       int64_t count, const ReduceSpec &spec);
+                       int64_t count, const ReduceSpec &spec,
+                       std::optional<DType> dstType = std::nullopt);
 
 /// "allreduce #3 (640 x f16, sum, golden)": names a collective in errors.
 std::string describe(int64_t seq, int64_t count, const ReduceSpec &spec);

@@ -55,11 +55,12 @@ void MpiComm::loop() {
       MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
       MPI_Comm_size(MPI_COMM_WORLD, &size_);
       gone_.assign(size_, false);
-      MPI_Comm local; // the ranks on this node share its cores
-      if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0,
-                              MPI_INFO_NULL, &local) == MPI_SUCCESS) {
-        MPI_Comm_size(local, &localSize_);
-        MPI_Comm_free(&local);
+      // The ranks on this node share its cores, and maybe a PeerWindow
+      // (ordered by world rank: key = rank).
+      if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_,
+                              MPI_INFO_NULL, &node_) == MPI_SUCCESS) {
+        MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN);
+        MPI_Comm_size(node_, &localSize_);
       }
     }
     initDone_ = true;
@@ -71,7 +72,17 @@ void MpiComm::loop() {
     std::shared_ptr<Task> t;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      auto ready = [&] { return stop_ || !queue_.empty(); };
+      // With a window in use, ranks wait on each other's memory, not on
+      // this thread: keep reading control messages so they see a peer's
+      // abort (PeerWindow::await checks failure()).
+      if (win_ == MPI_WIN_NULL)
+        cv_.wait(lock, ready);
+      else if (!cv_.wait_for(lock, std::chrono::milliseconds(2), ready)) {
+        lock.unlock();
+        pollControl();
+        continue;
+      }
       if (queue_.empty())
         break;
       t = queue_.front();
@@ -79,7 +90,9 @@ void MpiComm::loop() {
     }
     CommStatus s = failed();
     if (s.ok())
-      s = t->kind == Task::Reduce ? reduce(*t) : agreeOnText(*t);
+      s = t->kind == Task::Reduce  ? reduce(*t)
+          : t->kind == Task::Agree ? agreeOnText(*t)
+                                   : allocateWindow(*t);
     std::lock_guard<std::mutex> lock(mutex_);
     t->status = s;
     t->done = true;
@@ -121,6 +134,10 @@ void MpiComm::pollControl() {
     MPI_Recv(msg.data(), n, MPI_CHAR, st.MPI_SOURCE, kControlTag,
              MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     gone_[st.MPI_SOURCE] = true;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      departed_ = gone_;
+    }
     if (msg[0] == 'A')
       fail(fmt::format("rank {} failed: {}", st.MPI_SOURCE, msg.substr(1)));
   }
@@ -210,6 +227,10 @@ void MpiComm::shutdown() {
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  if (win_ != MPI_WIN_NULL && failed().ok()) // collective: not after a failure
+    MPI_Win_free(&win_);
+  if (node_ != MPI_COMM_NULL)
+    MPI_Comm_free(&node_);
   MPI_Finalize();
 }
 

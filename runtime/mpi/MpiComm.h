@@ -8,6 +8,7 @@
 #pragma once
 
 #include "runtime/Communicator.h"
+#include "runtime/comm/PeerWindow.h"
 #include "runtime/comm/Reduce.h"
 
 #include <fmt/core.h>
@@ -50,12 +51,13 @@ inline ReduceSpec specOf(const Header &h) {
 }
 
 struct Task {
-  enum Kind { Reduce, Agree } kind = Reduce;
+  enum Kind { Reduce, Agree, Window } kind = Reduce;
   int64_t seq = 0;
   void *data = nullptr;
   int64_t count = 0;
   ReduceSpec spec;
   std::string text;
+  std::vector<char *> blocks; ///< Window: every rank's block
   bool done = false;
   CommStatus status;
 };
@@ -110,9 +112,15 @@ public:
       failure_ = fmt::format("rank {} failed: {}", rank_, abortReason_);
     cv_.notify_all();
   }
+  PeerWindow *peerWindow(int64_t capacity,
+                         const std::string &purpose) override;
   std::string failure() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return failure_;
+  }
+  bool departed(int rank) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return rank < static_cast<int>(departed_.size()) && departed_[rank];
   }
 
 private:
@@ -145,6 +153,9 @@ private:
                    const std::string &what, Clock::time_point deadline);
   CommStatus reduce(Task &t);
   CommStatus agreeOnText(Task &t);
+  CommStatus agreeOn(const std::string &text);
+  /// (Re)allocates the shared window of Task::count bytes per half.
+  CommStatus allocateWindow(Task &t);
   void shutdown();
 
   int rank_ = 0, size_ = 1, localSize_ = 1;
@@ -155,6 +166,7 @@ private:
   Ticket next_ = 0;
   int64_t nextAgree_ = 0;
   std::string failure_, abortReason_;
+  std::vector<bool> departed_; ///< gone_, for other threads
   bool stop_ = false, initDone_ = false;
   std::string initError_;
   std::thread thread_;
@@ -162,6 +174,10 @@ private:
   bool abortSent_ = false;
   std::vector<bool> gone_; ///< peers that sent "A" or "E"
   std::deque<std::pair<std::string, MPI_Request>> controlSends_;
+  MPI_Comm node_ = MPI_COMM_NULL; ///< the ranks on this host
+  MPI_Win win_ = MPI_WIN_NULL;
+  // Caller-thread state.
+  std::unique_ptr<PeerWindow> window_;
 };
 
 } // namespace kiln::comm::mpi

@@ -131,16 +131,22 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
         return out.failed() ? 1 : 0;
       });
       ASSERT_FALSE(want[0].empty());
-      for (bool jit : {false, true}) {
-        codegen::setMmAllReduceChunks(jit ? 4 : 1); // overlap in the JIT
-        auto got = runWith(*world, jit);
+      // The reference, then the JIT pipelining 4 chunks through the shared
+      // window and through messages.
+      for (int how : {0, 1, 2}) {
+        codegen::setMmAllReduceChunks(how == 0 ? 1 : 4);
+        codegen::setMmAllReducePeerWindow(how == 1);
+        auto got = runWith(*world, how != 0);
         ASSERT_FALSE(got.failed());
         EXPECT_EQ(std::memcmp((*got)[0].data(), want[0].data(),
                               want[0].byteSize()),
                   0)
-            << g->name() << (jit ? " jit" : " reference");
+            << g->name()
+            << (how == 0 ? " reference" : how == 1 ? " jit, window"
+                                                   : " jit, messages");
       }
       codegen::setMmAllReduceChunks(0);
+      codegen::setMmAllReducePeerWindow(true);
     }
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "CommTestUtil.h"
 
+#include "codegen/CommCalls.h"
 #include "codegen/CompiledGraph.h"
 #include "runtime/Executor.h"
 
@@ -29,8 +30,8 @@ int countContaining(const std::vector<std::string> &errors,
 }
 
 /// Every rank runs @f with M = 8 + rank (the JIT in static mode, or the
-/// reference executor).
-void runDisagreeing(bool jit) {
+/// reference executor); `expected` is the error every rank reports.
+void runDisagreeing(bool jit, const std::string &expected) {
   testing::ParsedGraph pg(kMatmulAllReduce);
   auto begin = std::chrono::steady_clock::now();
   std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
@@ -44,15 +45,67 @@ void runDisagreeing(bool jit) {
   });
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
   EXPECT_EQ(st, (std::vector<int>{1, 1}));
-  EXPECT_EQ(countContaining(pg.errors, "ranks disagree on allreduce #0: rank "
-                                       "0 has allreduce #0 (192 x f32"),
-            2)
+  EXPECT_EQ(countContaining(pg.errors, expected), 2) << pg.allErrors();
+}
+
+const char *kMessagesDisagree =
+    "ranks disagree on allreduce #0: rank 0 has allreduce #0 (192 x f32";
+
+TEST(CollectiveFailureTest, ShapesDisagreeInTheJitPeerWindow) {
+  runDisagreeing(true, "ranks disagree: rank 0 has a peer window for "
+                       "npu.mm_all_reduce_base m=8 k=16 n=24 (768 bytes); "
+                       "rank 1 has a peer window for npu.mm_all_reduce_base "
+                       "m=9 k=16 n=24");
+}
+TEST(CollectiveFailureTest, ShapesDisagreeInTheJitMessages) {
+  codegen::setMmAllReducePeerWindow(false);
+  runDisagreeing(true, kMessagesDisagree);
+  codegen::setMmAllReducePeerWindow(true);
+}
+/// Both ranks run M = 8; then rank 0 runs M = 100, which needs a bigger
+/// peer window, while rank 1 runs M = 8 again: both fail at once.
+TEST(CollectiveFailureTest, PeerWindowGrowthDisagreement) {
+  testing::ParsedGraph pg(kMatmulAllReduce);
+  auto begin = std::chrono::steady_clock::now();
+  std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
+    auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
+                       pg.diags);
+    for (int64_t m : {int64_t{8}, c.rank() == 0 ? int64_t{100} : int64_t{8}}) {
+      SymbolBindings dims{{"M", m}, {"K", 16}, {"N", 24}};
+      if (!exe || exe->run(testing::rankInputs(pg.graph(), dims, c.rank()))
+                      .failed())
+        return 1;
+    }
+    return 0;
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  EXPECT_EQ(st, (std::vector<int>{1, 1}));
+  EXPECT_EQ(countContaining(pg.errors, "ranks disagree"), 2) << pg.allErrors();
+}
+
+/// Rank 1 runs once and returns; rank 0's second run waits on rank 1's
+/// partials in the peer window and fails at once, not at the timeout.
+TEST(CollectiveFailureTest, PeerWindowRankExitingEarly) {
+  testing::ParsedGraph pg(kMatmulAllReduce);
+  auto begin = std::chrono::steady_clock::now();
+  std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
+    auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
+                       pg.diags);
+    SymbolBindings dims{{"M", 8}, {"K", 16}, {"N", 24}};
+    for (int run = 0; run < (c.rank() == 0 ? 2 : 1); ++run)
+      if (!exe || exe->run(testing::rankInputs(pg.graph(), dims, c.rank()))
+                      .failed())
+        return 1;
+    return 0;
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  EXPECT_EQ(st, (std::vector<int>{1, 0}));
+  EXPECT_EQ(countContaining(pg.errors, "rank 1 exited before finishing it"), 1)
       << pg.allErrors();
 }
 
-TEST(CollectiveFailureTest, ShapesDisagreeInTheJit) { runDisagreeing(true); }
 TEST(CollectiveFailureTest, ShapesDisagreeInTheReference) {
-  runDisagreeing(false);
+  runDisagreeing(false, kMessagesDisagree);
 }
 
 TEST(CollectiveFailureTest, FailingRankEndsTheOthersRuns) {

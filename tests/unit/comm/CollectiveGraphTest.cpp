@@ -211,11 +211,23 @@ TEST_P(MmAllReduceRanks, EveryModeMatchesTheIndependentSum) {
 }
 
 TEST_P(MmAllReduceRanks, ChunkedOverlapIsBitIdentical) {
-  // Forces the JIT to pipeline 5 row chunks (uneven: 37 rows).
-  codegen::setMmAllReduceChunks(5);
-  checkCase(mmCases()[0], GetParam());
-  checkCase(mmCases()[4], GetParam());
+  // Forces the JIT to pipeline 5 row chunks (uneven: 37 rows), through the
+  // peer window and through messages.
+  for (bool window : {true, false}) {
+    codegen::setMmAllReduceChunks(5);
+    codegen::setMmAllReducePeerWindow(window);
+    checkCase(mmCases()[0], GetParam());
+    checkCase(mmCases()[4], GetParam());
+  }
   codegen::setMmAllReduceChunks(0);
+  codegen::setMmAllReducePeerWindow(true);
+}
+
+TEST_P(MmAllReduceRanks, MessagesMatchTheIndependentSum) {
+  codegen::setMmAllReducePeerWindow(false);
+  for (const Case &c : mmCases())
+    checkCase(c, GetParam());
+  codegen::setMmAllReducePeerWindow(true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, MmAllReduceRanks, ::testing::Values(1, 2, 4));

@@ -1,0 +1,135 @@
+//===- PeerWindow.cpp - memory every rank on one host can read ------------===//
+#include "runtime/comm/PeerWindow.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <thread>
+#include <immintrin.h>
+
+namespace kiln::comm {
+
+namespace {
+
+constexpr int64_t kHeaderBytes = sizeof(PeerHeader);
+static_assert(kHeaderBytes % 64 == 0);
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "the window's counters must work across processes");
+
+int64_t roundUp64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+std::string tagText(const WindowTag &t) {
+  return fmt::format("m={} n={} in {} chunk(s), k={}", t[0], t[1], t[2], t[3]);
+}
+
+} // namespace
+
+int64_t peerBlockBytes(int64_t capacity) {
+  return kHeaderBytes + 2 * roundUp64(capacity);
+}
+
+PeerWindow::PeerWindow(Communicator &comm, std::vector<char *> blocks,
+                       int64_t capacity)
+    : comm_(comm), blocks_(std::move(blocks)), capacity_(roundUp64(capacity)) {
+  base_ = header(comm_.rank()).published.load(std::memory_order_relaxed);
+}
+
+char *PeerWindow::half(int r) const {
+  return blocks_[r] + kHeaderBytes + (invocation_ - 1) % 2 * capacity_;
+}
+
+void PeerWindow::begin(const WindowTag &tag) {
+  PeerHeader &h = header(comm_.rank());
+  int parity = invocation_ % 2;
+  ++invocation_;
+  tag_ = tag;
+  for (int i = 0; i < 4; ++i)
+    h.tag[parity][i].store(tag[i], std::memory_order_relaxed);
+  h.begun[parity].store(invocation_, std::memory_order_release);
+  base_ = h.published.load(std::memory_order_relaxed);
+}
+
+void PeerWindow::publish() {
+  header(comm_.rank()).published.fetch_add(1, std::memory_order_release);
+}
+
+void PeerWindow::announceGrowth(int64_t bytes) {
+  header(comm_.rank()).growing.store(bytes, std::memory_order_release);
+}
+
+std::string PeerWindow::disagreement(int r, const std::string &what,
+                                     bool waiting) const {
+  const PeerHeader &h = header(r);
+  int64_t grow = waiting ? h.growing.load(std::memory_order_acquire) : 0;
+  if (grow != 0)
+    return fmt::format("{}: ranks disagree: rank {} needs {} bytes of "
+                       "partials, rank {} has {} for {}",
+                       what, r, grow, comm_.rank(), capacity_, tagText(tag_));
+  int parity = (invocation_ - 1) % 2;
+  if (h.begun[parity].load(std::memory_order_acquire) != invocation_)
+    return {};
+  WindowTag theirs;
+  for (int i = 0; i < 4; ++i)
+    theirs[i] = h.tag[parity][i].load(std::memory_order_relaxed);
+  if (theirs == tag_)
+    return {};
+  return fmt::format("{}: ranks disagree: rank {} has {}; rank {} has {}",
+                     what, comm_.rank(), tagText(tag_), r, tagText(theirs));
+}
+
+CommStatus PeerWindow::await(int64_t chunk, const std::string &what) {
+  using Clock = std::chrono::steady_clock;
+  const uint64_t target = base_ + chunk + 1;
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < comm_.size(); ++r) {
+    if (r == comm_.rank())
+      continue;
+    const PeerHeader &h = header(r);
+    // Spin briefly (the peer is usually a chunk ahead or just behind),
+    // then yield, then sleep: a waiting rank must not starve the one it
+    // waits for when ranks outnumber cores.
+    for (int64_t spins = 0;; ++spins) {
+      if (h.published.load(std::memory_order_acquire) >= target) {
+        std::string bad = disagreement(r, what, false);
+        if (bad.empty())
+          break;
+        comm_.abort(bad);
+        return CommStatus::error(bad);
+      }
+      if (spins < 2000) {
+        _mm_pause();
+        continue;
+      }
+      if (spins % 64 == 0) {
+        if (std::string bad = disagreement(r, what, true); !bad.empty()) {
+          comm_.abort(bad);
+          return CommStatus::error(bad);
+        }
+        if (std::string f = comm_.failure(); !f.empty())
+          return CommStatus::error(f);
+        if (comm_.departed(r) &&
+            h.published.load(std::memory_order_acquire) < target) {
+          std::string msg = fmt::format(
+              "{}: rank {} exited before finishing it", what, r);
+          comm_.abort(msg);
+          return CommStatus::error(msg);
+        }
+        if (Clock::now() - start >= comm_.timeout()) {
+          std::string msg = fmt::format(
+              "{}: timed out after {} ms waiting for rank {} to finish "
+              "chunk {}",
+              what, comm_.timeout().count(), r, chunk);
+          comm_.abort(msg);
+          return CommStatus::error(msg);
+        }
+      }
+      if (spins < 20000)
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  return CommStatus::success();
+}
+
+} // namespace kiln::comm
