@@ -62,21 +62,28 @@ TEST(CollectiveFailureTest, ShapesDisagreeInTheJitMessages) {
   runDisagreeing(true, kMessagesDisagree);
   codegen::setMmAllReducePeerWindow(true);
 }
+/// Runs @f in the JIT once per entry of `rows` (M; K = 16, N = 24); 1 at
+/// the first failure.
+int runWithRows(testing::ParsedGraph &pg, Communicator &c,
+                const std::vector<int64_t> &rows) {
+  auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
+                     pg.diags);
+  for (int64_t m : rows) {
+    SymbolBindings dims{{"M", m}, {"K", 16}, {"N", 24}};
+    if (!exe ||
+        exe->run(testing::rankInputs(pg.graph(), dims, c.rank())).failed())
+      return 1;
+  }
+  return 0;
+}
+
 /// Both ranks run M = 8; then rank 0 runs M = 100, which needs a bigger
 /// peer window, while rank 1 runs M = 8 again: both fail at once.
 TEST(CollectiveFailureTest, PeerWindowGrowthDisagreement) {
   testing::ParsedGraph pg(kMatmulAllReduce);
   auto begin = std::chrono::steady_clock::now();
   std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
-    auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
-                       pg.diags);
-    for (int64_t m : {int64_t{8}, c.rank() == 0 ? int64_t{100} : int64_t{8}}) {
-      SymbolBindings dims{{"M", m}, {"K", 16}, {"N", 24}};
-      if (!exe || exe->run(testing::rankInputs(pg.graph(), dims, c.rank()))
-                      .failed())
-        return 1;
-    }
-    return 0;
+    return runWithRows(pg, c, {8, c.rank() == 0 ? 100 : 8});
   });
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
   EXPECT_EQ(st, (std::vector<int>{1, 1}));
@@ -89,14 +96,8 @@ TEST(CollectiveFailureTest, PeerWindowRankExitingEarly) {
   testing::ParsedGraph pg(kMatmulAllReduce);
   auto begin = std::chrono::steady_clock::now();
   std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
-    auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
-                       pg.diags);
-    SymbolBindings dims{{"M", 8}, {"K", 16}, {"N", 24}};
-    for (int run = 0; run < (c.rank() == 0 ? 2 : 1); ++run)
-      if (!exe || exe->run(testing::rankInputs(pg.graph(), dims, c.rank()))
-                      .failed())
-        return 1;
-    return 0;
+    return runWithRows(pg, c, c.rank() == 0 ? std::vector<int64_t>{8, 8}
+                                            : std::vector<int64_t>{8});
   });
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
   EXPECT_EQ(st, (std::vector<int>{1, 0}));
