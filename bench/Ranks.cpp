@@ -125,11 +125,11 @@ Row measure(Communicator &comm, const Shape &s, const RanksOptions &o,
                    {DType::F32, ReduceOp::Sum, Numerics::Golden, DType::F16})
         .ok();
   };
-  std::vector<std::optional<double>> t = timed(
-      comm, o.repeat,
-      {runs(*alone, {0, true}), reduce, runs(*fused, {1, false}),
-       runs(*fused, {1, true}), runs(*fused, {0, true}),
-       runs(*unfused, {0, true})});
+  std::vector<std::optional<double>> t =
+      timed(comm, o.repeat,
+            {runs(*alone, {0, true}), reduce, runs(*fused, {1, false}),
+             runs(*fused, {1, true}), runs(*fused, {0, true}),
+             runs(*unfused, {0, true})});
   codegen::setMmAllReduceChunks(0);
   codegen::setMmAllReducePeerWindow(true);
   row.mm = t[0];
@@ -185,8 +185,7 @@ int benchOnRank(Communicator &comm, const RanksOptions &o) {
                     sig3(ms(r.mm)), sig3(ms(r.ar)), sig3(ms(r.seq)),
                     sig3(ms(r.seqWindow)), sig3(ms(r.fused)),
                     sig3(ms(r.unfused)), ratio(r.fused, r.seq),
-                    fmt::format("{:.2f}", hidden), overlap,
-                    ratio(r.ar, r.mm)});
+                    fmt::format("{:.2f}", hidden), overlap, ratio(r.ar, r.mm)});
   }
   if (print) {
     table.print(stdout);

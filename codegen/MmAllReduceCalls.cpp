@@ -66,8 +66,8 @@ void logPlan(int32_t opIndex, int64_t rows, int64_t k, int64_t n, int ranks,
   if (!log || !std::strstr(log, "comm"))
     return;
   static std::mutex mutex;
-  static std::set<std::tuple<int32_t, int64_t, int64_t, int64_t, int,
-                             std::string>>
+  static std::set<
+      std::tuple<int32_t, int64_t, int64_t, int64_t, int, std::string>>
       seen;
   std::lock_guard<std::mutex> lock(mutex);
   if (seen.insert({opIndex, rows, k, n, ranks, plan.why}).second)
@@ -95,11 +95,13 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
   ReduceSpec spec{DType::F32, ReduceOp::Sum, mm.numerics, mm.outType};
   int ranks = ctx.comm->size();
   int64_t outBytes = comm::elementBytes(mm.outType);
-  int64_t parts = ctx.pool ? std::min<int64_t>(ctx.pool->threads(),
-                                               std::max<int64_t>(count / 4096, 1))
-                           : 1;
+  int64_t parts = ctx.pool
+                      ? std::min<int64_t>(ctx.pool->threads(),
+                                          std::max<int64_t>(count / 4096, 1))
+                      : 1;
   auto part = [&](int64_t p) {
-    int64_t lo = first + count * p / parts, hi = first + count * (p + 1) / parts;
+    int64_t lo = first + count * p / parts,
+            hi = first + count * (p + 1) / parts;
     std::vector<const void *> srcs(ranks);
     for (int r = 0; r < ranks; ++r)
       srcs[r] = mm.window->of(r) + lo * 4;
@@ -127,15 +129,16 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
   Communicator *comm = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (comm && windowAllowed().load()) {
     mm.window = comm->peerWindow(
-        bytes, fmt::format("npu.mm_all_reduce_base m={} k={} n={}", rows, k, n));
+        bytes,
+        fmt::format("npu.mm_all_reduce_base m={} k={} n={}", rows, k, n));
     if (!mm.window && !comm->failure().empty()) {
       reportCommFailure(ctx, opIndex, comm->failure());
       return 0;
     }
   }
-  ChunkPlan plan = planMmAllReduceChunks(
-      comm, ctx.pool ? ctx.pool->threads() : 1, rows, k, n,
-      mm.window != nullptr);
+  ChunkPlan plan =
+      planMmAllReduceChunks(comm, ctx.pool ? ctx.pool->threads() : 1, rows, k,
+                            n, mm.window != nullptr);
   logPlan(opIndex, rows, k, n, comm ? comm->size() : 1, plan);
   if (mm.window) {
     mm.window->begin({rows, n, plan.chunks, k});

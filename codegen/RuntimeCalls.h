@@ -41,7 +41,7 @@ struct RuntimeContext {
     void *out = nullptr;
     DType outType = DType::F32;
     Numerics numerics = Numerics::Golden;
-  } mm;
+  } mm{};
 };
 
 /// Every runtime function JIT-ed code may call, by name.

@@ -8,6 +8,7 @@
 
 #include "ir/Location.h"
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -73,7 +74,9 @@ public:
 
 private:
   Handler handler_;
-  unsigned numErrors_ = 0;
+  /// Ranks of an in-process group may report into one engine at once (the
+  /// handler must then be thread-safe too).
+  std::atomic<unsigned> numErrors_{0};
 };
 
 /// A diagnostic being built with `<<`; emitted when it goes out of scope.

@@ -66,15 +66,17 @@ LogicalResult lowerMmAllReduceBase(const Op &op, LoweringContext &ctx) {
   llvm::Value *units = b.CreateUDiv(
       b.CreateAdd(rows, b.getInt64(unitRows - 1)), b.getInt64(unitRows));
   llvm::Value *opIndex = b.getInt32(ctx.opIndex(op));
-  llvm::Value *chunks = emitRuntimeCall(
-      ctx, "kiln_mm_ar_begin", i64,
-      {opIndex, rows, k, n, ctx.access(op.result()).base(),
-       b.getInt32(static_cast<int32_t>(outType)),
-       b.getInt32(static_cast<int32_t>(ctx.numerics()))});
-  emitReturnIfFailed(ctx, b.CreateZExt(b.CreateICmpEQ(chunks, b.getInt64(0)), i32));
+  llvm::Value *chunks =
+      emitRuntimeCall(ctx, "kiln_mm_ar_begin", i64,
+                      {opIndex, rows, k, n, ctx.access(op.result()).base(),
+                       b.getInt32(static_cast<int32_t>(outType)),
+                       b.getInt32(static_cast<int32_t>(ctx.numerics()))});
+  emitReturnIfFailed(ctx,
+                     b.CreateZExt(b.CreateICmpEQ(chunks, b.getInt64(0)), i32));
   llvm::Value *one = b.getInt64(1);
   llvm::Value *maxChunks = b.CreateSelect(b.CreateICmpSGT(units, one), units, one);
-  chunks = b.CreateSelect(b.CreateICmpSGT(chunks, maxChunks), maxChunks, chunks);
+  chunks =
+      b.CreateSelect(b.CreateICmpSGT(chunks, maxChunks), maxChunks, chunks);
   auto rowOf = [&](llvm::Value *u) {
     llvm::Value *r = b.CreateMul(u, b.getInt64(unitRows));
     return b.CreateSelect(b.CreateICmpSLT(r, rows), r, rows);
@@ -98,10 +100,10 @@ LogicalResult lowerMmAllReduceBase(const Op &op, LoweringContext &ctx) {
                                    b.CreateICmpEQ(finish, b.getInt32(2))),
                         i32));
   ctx.ifElse(b.CreateICmpEQ(finish, b.getInt32(1)), [&] {
-  ctx.parallelFor(rows, x2T.dims[1].isStatic() ? x2T.dims[1].size() : 64,
-                  [&](LoweringContext &inner, llvm::Value *row) {
-                    storeRow(inner, op, outT, row);
-                  });
+    ctx.parallelFor(rows, x2T.dims[1].isStatic() ? x2T.dims[1].size() : 64,
+                    [&](LoweringContext &inner, llvm::Value *row) {
+                      storeRow(inner, op, outT, row);
+                    });
   });
   return success();
 }

@@ -116,8 +116,7 @@ public:
   }
 
   CommStatus agree(const std::string &what) override;
-  PeerWindow *peerWindow(int64_t capacity,
-                         const std::string &purpose) override;
+  PeerWindow *peerWindow(int64_t capacity, const std::string &purpose) override;
   void abort(const std::string &reason) override {
     std::lock_guard<std::mutex> lock(s_->mutex);
     s_->fail(fmt::format("rank {} failed: {}", rank_, reason));
@@ -162,8 +161,7 @@ PeerWindow *InProcessComm::peerWindow(int64_t capacity,
   if (window_)
     window_->announceGrowth(capacity);
   // Past this agreement no rank runs a kernel that reads the old blocks.
-  if (!agree(fmt::format("a peer window for {} ({} bytes)", purpose,
-                         capacity))
+  if (!agree(fmt::format("a peer window for {} ({} bytes)", purpose, capacity))
            .ok())
     return nullptr;
   window_.reset();

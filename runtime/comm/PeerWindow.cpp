@@ -4,8 +4,8 @@
 #include <fmt/core.h>
 
 #include <chrono>
-#include <thread>
 #include <immintrin.h>
+#include <thread>
 
 namespace kiln::comm {
 
@@ -73,8 +73,8 @@ std::string PeerWindow::disagreement(int r, const std::string &what,
     theirs[i] = h.tag[parity][i].load(std::memory_order_relaxed);
   if (theirs == tag_)
     return {};
-  return fmt::format("{}: ranks disagree: rank {} has {}; rank {} has {}",
-                     what, comm_.rank(), tagText(tag_), r, tagText(theirs));
+  return fmt::format("{}: ranks disagree: rank {} has {}; rank {} has {}", what,
+                     comm_.rank(), tagText(tag_), r, tagText(theirs));
 }
 
 CommStatus PeerWindow::await(int64_t chunk, const std::string &what) {
@@ -109,8 +109,8 @@ CommStatus PeerWindow::await(int64_t chunk, const std::string &what) {
           return CommStatus::error(f);
         if (comm_.departed(r) &&
             h.published.load(std::memory_order_acquire) < target) {
-          std::string msg = fmt::format(
-              "{}: rank {} exited before finishing it", what, r);
+          std::string msg =
+              fmt::format("{}: rank {} exited before finishing it", what, r);
           comm_.abort(msg);
           return CommStatus::error(msg);
         }

@@ -82,8 +82,7 @@ private:
   char *half(int r) const;
   /// Why rank r cannot take part in this invocation, or empty; a peer
   /// growing the window only counts while we wait for it (`waiting`).
-  std::string disagreement(int r, const std::string &what,
-                           bool waiting) const;
+  std::string disagreement(int r, const std::string &what, bool waiting) const;
 
   Communicator &comm_;
   std::vector<char *> blocks_;

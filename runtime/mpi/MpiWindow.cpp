@@ -13,8 +13,7 @@
 
 namespace kiln::comm::mpi {
 
-PeerWindow *MpiComm::peerWindow(int64_t capacity,
-                                const std::string &purpose) {
+PeerWindow *MpiComm::peerWindow(int64_t capacity, const std::string &purpose) {
   if (localSize_ != size_ || size_ == 1)
     return nullptr;
   if (window_ && window_->capacity() >= capacity)
@@ -55,8 +54,8 @@ CommStatus MpiComm::allocateWindow(Task &t) {
   MPI_Info_create(&info);
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   char *base = nullptr;
-  int rc = MPI_Win_allocate_shared(peerBlockBytes(t.count) + 64, 1, info,
-                                   node_, &base, &win_);
+  int rc = MPI_Win_allocate_shared(peerBlockBytes(t.count) + 64, 1, info, node_,
+                                   &base, &win_);
   MPI_Info_free(&info);
   if (rc != MPI_SUCCESS) {
     win_ = MPI_WIN_NULL;

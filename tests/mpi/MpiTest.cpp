@@ -138,12 +138,13 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
         codegen::setMmAllReducePeerWindow(how == 1);
         auto got = runWith(*world, how != 0);
         ASSERT_FALSE(got.failed());
-        EXPECT_EQ(std::memcmp((*got)[0].data(), want[0].data(),
-                              want[0].byteSize()),
-                  0)
+        EXPECT_EQ(
+            std::memcmp((*got)[0].data(), want[0].data(), want[0].byteSize()),
+            0)
             << g->name()
-            << (how == 0 ? " reference" : how == 1 ? " jit, window"
-                                                   : " jit, messages");
+            << (how == 0   ? " reference"
+                : how == 1 ? " jit, window"
+                           : " jit, messages");
       }
       codegen::setMmAllReduceChunks(0);
       codegen::setMmAllReducePeerWindow(true);

@@ -96,8 +96,9 @@ TEST(CollectiveFailureTest, PeerWindowRankExitingEarly) {
   testing::ParsedGraph pg(kMatmulAllReduce);
   auto begin = std::chrono::steady_clock::now();
   std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
-    return runWithRows(pg, c, c.rank() == 0 ? std::vector<int64_t>{8, 8}
-                                            : std::vector<int64_t>{8});
+    return runWithRows(pg, c,
+                       c.rank() == 0 ? std::vector<int64_t>{8, 8}
+                                     : std::vector<int64_t>{8});
   });
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
   EXPECT_EQ(st, (std::vector<int>{1, 0}));
