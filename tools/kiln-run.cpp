@@ -30,6 +30,7 @@
 #include "runtime/Npy.h"
 #include "runtime/RandomInputs.h"
 #include "runtime/comm/InProcess.h"
+#include "tools/ResultText.h"
 #include "runtime/mpi/World.h"
 
 #include <CLI/CLI.hpp>
@@ -132,51 +133,6 @@ bool checkAgainstReference(const Graph &g, std::span<const Tensor> args,
   return ok;
 }
 
-/// Writes `t` as nested lists, e.g. [[1, 2], [3, 4]].
-void printValues(const Tensor &t) {
-  Shape strides = rowMajorStrides(t.shape());
-  std::string out;
-  int64_t n = t.numel();
-  for (int64_t i = 0; i < n || (n == 0 && i == 0); ++i) {
-    for (size_t d = 0; d < strides.size(); ++d)
-      if (n == 0 || i % (strides[d] * t.shape()[d]) == 0)
-        out += '[';
-    if (n == 0)
-      break;
-    out += isInteger(t.dtype()) ? std::to_string(t.getInt(i))
-                                : fmt::format("{}", static_cast<float>(
-                                                        t.getDouble(i)));
-    size_t closed = 0;
-    for (size_t d = strides.size(); d-- > 0;) {
-      if ((i + 1) % (strides[d] * t.shape()[d]) != 0)
-        break;
-      out += ']';
-      ++closed;
-    }
-    if (i + 1 < n)
-      out += closed ? ",\n  " : ", ";
-  }
-  if (n == 0)
-    out.append(strides.size(), ']');
-  fmt::print("  {}\n", out);
-}
-
-/// FNV-1a over the logical values, so equal results hash equally whatever
-/// their layout.
-uint64_t checksum(const Tensor &t) {
-  uint64_t h = 1469598103934665603ull;
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    uint64_t bits = isInteger(t.dtype())
-                        ? static_cast<uint64_t>(t.getInt(i))
-                        : std::bit_cast<uint64_t>(t.getDouble(i));
-    for (int b = 0; b < 8; ++b) {
-      h ^= (bits >> (8 * b)) & 0xff;
-      h *= 1099511628211ull;
-    }
-  }
-  return h;
-}
-
 /// One stderr line "WHO: ...", written at once (ranks may be threads).
 struct Line {
   std::ostringstream os;
@@ -199,6 +155,64 @@ std::string shapeSignature(const Graph &g, std::span<const Tensor> args,
   for (const auto &[sym, size] : preset)
     s += fmt::format(" {}={}", sym, size);
   return s;
+}
+
+/// Every parameter's tensor: --input files (`{rank}` replaced by `rank`)
+/// first, as they bind symbols the random ones may need, then seeded random
+/// tensors if --random-inputs. Nullopt after reporting a problem.
+std::optional<std::vector<Tensor>>
+readInputs(const Options &opts, const Graph &g, const SymbolBindings &preset,
+           int rank, const std::string &who, DiagEngine &diags) {
+  // Inputs from files first: they bind symbols the random ones may need.
+  std::vector<std::optional<Tensor>> inputs(g.params().size());
+  for (const std::string &spec : opts.inputs) {
+    auto kv = splitAssignment(spec);
+    if (!kv) {
+      Line(who) << "--input expects NAME=VALUE, got '" << spec
+                << "'\n";
+      return std::nullopt;
+    }
+    const auto &[name, pattern] = *kv;
+    std::string path = pattern;
+    for (size_t at; (at = path.find("{rank}")) != std::string::npos;)
+      path.replace(at, 6, std::to_string(rank));
+    Value *p = g.lookupParam(name);
+    if (!p) {
+      Line(who) << "--input " << name << ": @" << g.name()
+                << " has no parameter %" << name << '\n';
+      return std::nullopt;
+    }
+    NpyExpect expect{p->type(), p->name()};
+    FailureOr<Tensor> t = readNpy(path, diags, &expect);
+    if (t.failed())
+      return std::nullopt;
+    inputs[p->index()] = std::move(*t);
+  }
+  std::vector<const Tensor *> known;
+  for (auto &t : inputs)
+    known.push_back(t ? &*t : nullptr);
+  FailureOr<SymbolBindings> dims = bindSymbols(g, known, preset);
+  if (dims.failed())
+    return std::nullopt;
+  for (unsigned i = 0; i < inputs.size(); ++i) {
+    if (inputs[i])
+      continue;
+    if (!opts.random) {
+      Line(who) << "no input for %" << g.param(i)->name()
+                << "; pass --input " << g.param(i)->name()
+                << "=FILE.npy or --random-inputs\n";
+      return std::nullopt;
+    }
+    FailureOr<Tensor> t = randomInput(g, i, *dims, opts.seed + rank);
+    if (t.failed())
+      return std::nullopt;
+    inputs[i] = std::move(*t);
+  }
+
+  std::vector<Tensor> args;
+  for (auto &t : inputs)
+    args.push_back(std::move(*t));
+  return args;
 }
 
 /// One rank's run; `comm` is null for a single-rank run. Messages name the
@@ -241,55 +255,11 @@ int runRank(const Options &opts, Communicator *comm) {
   }
   const SymbolBindings &preset = *dimFlags;
 
-  // Inputs from files first: they bind symbols the random ones may need.
-  std::vector<std::optional<Tensor>> inputs(g->params().size());
-  for (const std::string &spec : opts.inputs) {
-    auto kv = splitAssignment(spec);
-    if (!kv) {
-      Line(who) << "--input expects NAME=VALUE, got '" << spec
-                << "'\n";
-      return 1;
-    }
-    const auto &[name, pattern] = *kv;
-    std::string path = pattern;
-    for (size_t at; (at = path.find("{rank}")) != std::string::npos;)
-      path.replace(at, 6, std::to_string(rank));
-    Value *p = g->lookupParam(name);
-    if (!p) {
-      Line(who) << "--input " << name << ": @" << g->name()
-                << " has no parameter %" << name << '\n';
-      return 1;
-    }
-    NpyExpect expect{p->type(), p->name()};
-    FailureOr<Tensor> t = readNpy(path, diags, &expect);
-    if (t.failed())
-      return 1;
-    inputs[p->index()] = std::move(*t);
-  }
-  std::vector<const Tensor *> known;
-  for (auto &t : inputs)
-    known.push_back(t ? &*t : nullptr);
-  FailureOr<SymbolBindings> dims = bindSymbols(*g, known, preset);
-  if (dims.failed())
+  std::optional<std::vector<Tensor>> read =
+      readInputs(opts, *g, preset, rank, who, diags);
+  if (!read)
     return 1;
-  for (unsigned i = 0; i < inputs.size(); ++i) {
-    if (inputs[i])
-      continue;
-    if (!opts.random) {
-      Line(who) << "no input for %" << g->param(i)->name()
-                << "; pass --input " << g->param(i)->name()
-                << "=FILE.npy or --random-inputs\n";
-      return 1;
-    }
-    FailureOr<Tensor> t = randomInput(*g, i, *dims, opts.seed + rank);
-    if (t.failed())
-      return 1;
-    inputs[i] = std::move(*t);
-  }
-
-  std::vector<Tensor> args;
-  for (auto &t : inputs)
-    args.push_back(std::move(*t));
+  std::vector<Tensor> &args = *read;
   EvalOptions eval;
   eval.numerics =
       opts.numerics == "npu-compat" ? Numerics::NpuCompat : Numerics::Golden;
@@ -325,9 +295,9 @@ int runRank(const Options &opts, Communicator *comm) {
     for (int64_t j = 0; j < t.numel(); ++j)
       sum += t.getDouble(j);
     fmt::print("{}: {} sum={:.9g} hash={:016x}\n", name, toString(t.type()),
-               sum, checksum(t));
+               sum, tools::checksum(t));
     if (opts.printValues)
-      printValues(t);
+      tools::printValues(t);
     if (!opts.outputDir.empty() &&
         failed(writeNpy(opts.outputDir + "/" + name + ".npy", t, diags)))
       return 1;
