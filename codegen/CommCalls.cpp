@@ -6,9 +6,9 @@
 //       -> a ticket, or -1 when there is nothing to reduce (one rank)
 //   i32 kiln_allreduce_wait(rt, opIndex, ticket) -> 0, or 1 after
 //       reporting the communicator's error at the op (once per run)
-//   ptr kiln_scratch(rt, bytes) / kiln_scratch_get(rt): the kernel
-//       thread's buffer, reused across runs (fresh pages cost more than the
-//       work), shared with the parallel bodies it starts
+//   ptr kiln_scratch_get(rt): the buffer kiln_mm_ar_begin placed for the
+//       kernel (MmAllReduceCalls.cpp), shared with the parallel bodies it
+//       starts
 //   ptr kiln_thread_scratch(rt, bytes): the calling thread's own buffer
 //       (for parallel bodies)
 //   kiln_set_range(rt, begin, end) / kiln_range_begin / kiln_range_end:
@@ -59,14 +59,6 @@ extern "C" int32_t kiln_allreduce_wait(void *rt, int32_t opIndex,
   return 1;
 }
 
-/// The calling thread's scratch, published in the context for the parallel
-/// bodies it starts next (kiln_scratch_get). Only a kernel's own thread may
-/// call it: pool workers use kiln_thread_scratch, which writes no shared
-/// state.
-extern "C" void *kiln_scratch(void *rt, int64_t bytes) {
-  return context(rt).scratch = kiln_thread_scratch(rt, bytes);
-}
-
 extern "C" void *kiln_scratch_get(void *rt) { return context(rt).scratch; }
 
 extern "C" void kiln_set_range(void *rt, int64_t begin, int64_t end) {
@@ -108,7 +100,6 @@ void reportCommFailure(RuntimeContext &ctx, int32_t opIndex,
 std::vector<RuntimeSymbol> commSymbols() {
   return {{"kiln_allreduce_start", (void *)&kiln_allreduce_start},
           {"kiln_allreduce_wait", (void *)&kiln_allreduce_wait},
-          {"kiln_scratch", (void *)&kiln_scratch},
           {"kiln_thread_scratch", (void *)&kiln_thread_scratch},
           {"kiln_scratch_get", (void *)&kiln_scratch_get},
           {"kiln_set_range", (void *)&kiln_set_range},

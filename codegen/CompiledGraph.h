@@ -39,7 +39,7 @@ namespace kiln {
 
 struct CompileOptions {
   codegen::ShapeMode mode = codegen::ShapeMode::Static;
-  EvalOptions eval;
+  EvalOptions eval = {};
   /// Threads the kernels split loops across, the caller included; 0 means
   /// every core.
   unsigned threads = 0;

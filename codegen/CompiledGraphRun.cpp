@@ -73,10 +73,7 @@ FailureOr<std::vector<Tensor>> CompiledGraph::run(std::span<const Tensor> inputs
                                                   const Graph &errorsAt) {
   std::shared_ptr<Prepared> p = lookupSignature(inputs, preset);
   if (!p) {
-    std::vector<const Tensor *> ptrs;
-    for (const Tensor &t : inputs)
-      ptrs.push_back(&t);
-    FailureOr<SymbolBindings> bound = bindSymbols(errorsAt, ptrs, preset);
+    FailureOr<SymbolBindings> bound = bindSymbols(errorsAt, inputs, preset);
     if (bound.failed())
       return failure();
     p = preparedFor(*bound, errorsAt);

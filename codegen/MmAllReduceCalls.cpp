@@ -78,15 +78,11 @@ void logPlan(int32_t opIndex, int64_t rows, int64_t k, int64_t n, int ranks,
                (rows + plan.chunks - 1) / plan.chunks, plan.why);
 }
 
-std::string opName(int64_t chunk) {
-  return fmt::format("npu.mm_all_reduce_base chunk {}", chunk);
-}
-
 /// out[r0:r1, :] = the ranks' P[r0:r1, :] reduced in rank order, across
 /// the pool's threads. Waits for every rank's chunk first.
 bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
   RuntimeContext::MmAllReduce &mm = ctx.mm;
-  if (CommStatus s = mm.window->await(chunk, opName(chunk)); !s.ok()) {
+  if (CommStatus s = mm.window->await(chunk, "npu.mm_all_reduce_base"); !s.ok()) {
     reportCommFailure(ctx, opIndex, s.message());
     return false;
   }

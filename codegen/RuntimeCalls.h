@@ -27,7 +27,8 @@ struct RuntimeContext {
   /// The ranks collectives reduce over (EvalOptions::comm); null: one rank.
   Communicator *comm = nullptr;
   bool commFailed = false; ///< reported once per run; guarded by `errors`
-  /// The buffer the last kiln_scratch call returned (codegen/CommCalls.cpp).
+  /// Where this kernel's mm_all_reduce_base partial goes (kiln_mm_ar_begin;
+  /// read by kiln_scratch_get).
   void *scratch = nullptr;
   /// The range of the parallel loop running now, for bodies that need its
   /// bounds (kiln_set_range / kiln_range_begin / kiln_range_end).

@@ -81,14 +81,20 @@ FailureOr<Shape> resolveShape(const TensorType &t, const SymbolBindings &b,
   return s;
 }
 
+FailureOr<SymbolBindings> bindSymbols(const Graph &g,
+                                      std::span<const Tensor> inputs,
+                                      const SymbolBindings &preset) {
+  std::vector<const Tensor *> ptrs;
+  for (const Tensor &t : inputs)
+    ptrs.push_back(&t);
+  return bindSymbols(g, ptrs, preset);
+}
+
 FailureOr<std::vector<Tensor>> runReference(const Graph &g,
                                             std::span<const Tensor> inputs,
                                             const EvalOptions &options,
                                             const SymbolBindings &preset) {
-  std::vector<const Tensor *> ptrs;
-  for (const Tensor &t : inputs)
-    ptrs.push_back(&t);
-  FailureOr<SymbolBindings> bindings = bindSymbols(g, ptrs, preset);
+  FailureOr<SymbolBindings> bindings = bindSymbols(g, inputs, preset);
   if (bindings.failed())
     return failure();
   std::unordered_map<const Value *, Tensor> env;

@@ -27,6 +27,10 @@ using SymbolBindings = std::map<std::string, int64_t, std::less<>>;
 FailureOr<SymbolBindings> bindSymbols(const Graph &g,
                                       std::span<const Tensor *const> inputs,
                                       const SymbolBindings &preset = {});
+/// The same for a full set of inputs.
+FailureOr<SymbolBindings> bindSymbols(const Graph &g,
+                                      std::span<const Tensor> inputs,
+                                      const SymbolBindings &preset = {});
 
 /// `t`'s dims with symbols replaced by their bindings; nullopt (after an
 /// error at `loc`) if a symbol is unbound.

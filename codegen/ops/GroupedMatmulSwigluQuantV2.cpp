@@ -19,7 +19,7 @@
 //               product rounded to f16 first); q = 0 when scale == 0
 //
 // S is an f32 scratch of the row block's SwiGLU output (mcS x N/2, from
-// the per-thread kiln_scratch, codegen/CommCalls.cpp): the dynamic quant needs
+// the per-thread kiln_thread_scratch, codegen/CommCalls.cpp): the dynamic quant needs
 // a row's amax before any q of it can be written. The int32 accumulators
 // only ever exist as one engine C tile.
 //

@@ -57,14 +57,13 @@ void PeerWindow::announceGrowth(int64_t bytes) {
   header(comm_.rank()).growing.store(bytes, std::memory_order_release);
 }
 
-std::string PeerWindow::disagreement(int r, const std::string &what,
-                                     bool waiting) const {
+std::string PeerWindow::disagreement(int r, bool waiting) const {
   const PeerHeader &h = header(r);
   int64_t grow = waiting ? h.growing.load(std::memory_order_acquire) : 0;
   if (grow != 0)
-    return fmt::format("{}: ranks disagree: rank {} needs {} bytes of "
+    return fmt::format("ranks disagree: rank {} needs {} bytes of "
                        "partials, rank {} has {} for {}",
-                       what, r, grow, comm_.rank(), capacity_, tagText(tag_));
+                       r, grow, comm_.rank(), capacity_, tagText(tag_));
   int parity = (invocation_ - 1) % 2;
   if (h.begun[parity].load(std::memory_order_acquire) != invocation_)
     return {};
@@ -73,14 +72,20 @@ std::string PeerWindow::disagreement(int r, const std::string &what,
     theirs[i] = h.tag[parity][i].load(std::memory_order_relaxed);
   if (theirs == tag_)
     return {};
-  return fmt::format("{}: ranks disagree: rank {} has {}; rank {} has {}", what,
+  return fmt::format("ranks disagree: rank {} has {}; rank {} has {}",
                      comm_.rank(), tagText(tag_), r, tagText(theirs));
 }
 
-CommStatus PeerWindow::await(int64_t chunk, const std::string &what) {
+CommStatus PeerWindow::await(int64_t chunk, const char *op) {
   using Clock = std::chrono::steady_clock;
   const uint64_t target = base_ + chunk + 1;
   const Clock::time_point start = Clock::now();
+  // Errors are worded only when they happen: this is the per-chunk path.
+  auto fail = [&](const std::string &why) {
+    std::string msg = fmt::format("{} chunk {}: {}", op, chunk, why);
+    comm_.abort(msg);
+    return CommStatus::error(msg);
+  };
   for (int r = 0; r < comm_.size(); ++r) {
     if (r == comm_.rank())
       continue;
@@ -90,38 +95,25 @@ CommStatus PeerWindow::await(int64_t chunk, const std::string &what) {
     // waits for when ranks outnumber cores.
     for (int64_t spins = 0;; ++spins) {
       if (h.published.load(std::memory_order_acquire) >= target) {
-        std::string bad = disagreement(r, what, false);
-        if (bad.empty())
-          break;
-        comm_.abort(bad);
-        return CommStatus::error(bad);
+        if (std::string bad = disagreement(r, false); !bad.empty())
+          return fail(bad);
+        break;
       }
       if (spins < 2000) {
         _mm_pause();
         continue;
       }
       if (spins % 64 == 0) {
-        if (std::string bad = disagreement(r, what, true); !bad.empty()) {
-          comm_.abort(bad);
-          return CommStatus::error(bad);
-        }
+        if (std::string bad = disagreement(r, true); !bad.empty())
+          return fail(bad);
         if (std::string f = comm_.failure(); !f.empty())
           return CommStatus::error(f);
         if (comm_.departed(r) &&
-            h.published.load(std::memory_order_acquire) < target) {
-          std::string msg =
-              fmt::format("{}: rank {} exited before finishing it", what, r);
-          comm_.abort(msg);
-          return CommStatus::error(msg);
-        }
-        if (Clock::now() - start >= comm_.timeout()) {
-          std::string msg = fmt::format(
-              "{}: timed out after {} ms waiting for rank {} to finish "
-              "chunk {}",
-              what, comm_.timeout().count(), r, chunk);
-          comm_.abort(msg);
-          return CommStatus::error(msg);
-        }
+            h.published.load(std::memory_order_acquire) < target)
+          return fail(fmt::format("rank {} exited before finishing it", r));
+        if (Clock::now() - start >= comm_.timeout())
+          return fail(fmt::format("timed out after {} ms waiting for rank {}",
+                                  comm_.timeout().count(), r));
       }
       if (spins < 20000)
         std::this_thread::yield();

@@ -70,8 +70,8 @@ public:
   const char *of(int r) const { return half(r); }
   void publish();
   /// Waits until every rank has published chunk `chunk` of this invocation;
-  /// `what` names it in errors.
-  CommStatus await(int64_t chunk, const std::string &what);
+  /// errors say "<op> chunk <chunk>: ...".
+  CommStatus await(int64_t chunk, const char *op);
   /// Marks this rank as growing the window to `bytes` (see PeerHeader).
   void announceGrowth(int64_t bytes);
 
@@ -82,7 +82,7 @@ private:
   char *half(int r) const;
   /// Why rank r cannot take part in this invocation, or empty; a peer
   /// growing the window only counts while we wait for it (`waiting`).
-  std::string disagreement(int r, const std::string &what, bool waiting) const;
+  std::string disagreement(int r, bool waiting) const;
 
   Communicator &comm_;
   std::vector<char *> blocks_;

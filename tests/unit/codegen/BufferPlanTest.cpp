@@ -80,9 +80,10 @@ TEST(BufferPlan, ChainReusesDeadIntermediates) {
         continue;
       bool bothLive = def[order[i]] <= last[order[j]] &&
                       def[order[j]] <= last[order[i]];
-      if (bothLive)
+      if (bothLive) {
         EXPECT_FALSE(overlap(a.offset, a.bytes, b.offset, b.bytes))
             << "values " << i << " and " << j << " share bytes";
+      }
     }
   }
 }
