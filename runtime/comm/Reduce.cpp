@@ -1,6 +1,8 @@
 //===- Reduce.cpp - the numerics every communicator backend shares --------===//
 #include "runtime/comm/Reduce.h"
 
+#include "runtime/comm/ReduceF32Sum.h"
+
 #include "runtime/Float16.h"
 
 #include <fmt/core.h>
@@ -121,18 +123,17 @@ void combine(ReduceOp op, float *acc, const float *v, int64_t n) {
 
 int64_t elementBytes(DType t) { return t == DType::F32 ? 4 : 2; }
 
-void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
-                       int64_t count, const ReduceSpec &spec,
-                       std::optional<DType> dstType) {
-  int64_t bytes = elementBytes(spec.dtype);
-  DType outType = dstType.value_or(spec.dtype);
-  int64_t outBytes = elementBytes(outType);
-  DType compat = spec.compatType.value_or(spec.dtype);
-  bool roundEach = spec.numerics == Numerics::NpuCompat && compat != DType::F32;
+namespace {
+
+/// reduceInRankOrder over elements [from, to), staged through f32 blocks.
+void reduceStaged(std::span<const void *const> srcs, void *dst, int64_t from,
+                  int64_t to, const ReduceSpec &spec, DType outType,
+                  bool roundEach, DType compat) {
+  int64_t bytes = elementBytes(spec.dtype), outBytes = elementBytes(outType);
   float acc[kBlock], v[kBlock];
   uint16_t rounded[kBlock];
-  for (int64_t i0 = 0; i0 < count; i0 += kBlock) {
-    int64_t n = std::min(kBlock, count - i0);
+  for (int64_t i0 = from; i0 < to; i0 += kBlock) {
+    int64_t n = std::min(kBlock, to - i0);
     auto at = [&](const void *p) {
       return static_cast<const char *>(p) + i0 * bytes;
     };
@@ -146,6 +147,26 @@ void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
       }
     }
     store(acc, outType, n, static_cast<char *>(dst) + i0 * outBytes);
+  }
+}
+
+} // namespace
+
+void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
+                       int64_t count, const ReduceSpec &spec,
+                       std::optional<DType> dstType) {
+  DType outType = dstType.value_or(spec.dtype);
+  DType compat = spec.compatType.value_or(spec.dtype);
+  bool roundEach = spec.numerics == Numerics::NpuCompat && compat != DType::F32;
+  if (spec.dtype != DType::F32 || spec.op != ReduceOp::Sum || !canSumF32Fast())
+    return reduceStaged(srcs, dst, 0, count, spec, outType, roundEach, compat);
+  // One pass; groups that end as NaN (and the tail) take the staged path.
+  for (int64_t i = 0; i < count;) {
+    i = sumF32Fast(srcs, dst, i, count, outType,
+                   roundEach ? std::optional(compat) : std::nullopt);
+    int64_t next = std::min(count, i + 8);
+    reduceStaged(srcs, dst, i, next, spec, outType, roundEach, compat);
+    i = next;
   }
 }
 
