@@ -192,8 +192,9 @@ int benchOnRank(Communicator &comm, const RanksOptions &o) {
     fmt::print(
         "\nT_mm: the fused op on one rank, no reduction; T_ar: "
         "Communicator::allreduce alone of the [m, n] f32 partials;\n"
-        "T_seq: the fused op sequential over messages (matmul, then that "
-        "all-reduce); seq-win: sequential through the peer window\n"
+        "T_seq: the fused op sequential (matmul, then that all-reduce of "
+        "its partials, then rounding); seq-win: sequential through the peer "
+        "window\n"
         "  (ranks on one host: every rank reduces all partials from shared "
         "memory), no overlap; T_fused: the plan's chunks and transport;\n"
         "  unfused: matmul -> allreduce graph. hidden = (T_seq - T_fused) / "

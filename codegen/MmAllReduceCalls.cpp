@@ -137,7 +137,7 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
                             n, mm.window != nullptr);
   logPlan(opIndex, rows, k, n, comm ? comm->size() : 1, plan);
   if (mm.window) {
-    mm.window->begin({rows, n, plan.chunks, k});
+    mm.window->begin({comm::WindowTag::MmAllReduce, {rows, n, plan.chunks, k}});
     ctx.scratch = mm.window->mine();
   } else {
     ctx.scratch = kiln_thread_scratch(rt, bytes);

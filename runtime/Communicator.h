@@ -89,8 +89,10 @@ public:
 
   /// Starts reducing `count` elements of `data` in place across all ranks
   /// and returns at once; `data` must stay untouched until wait(). Every
-  /// rank starts its collectives in the same order. Never blocks: errors
-  /// (including an already failed communicator) surface in wait().
+  /// rank starts its collectives in the same order. Errors (including an
+  /// already failed communicator) surface in wait(). Messages and progress
+  /// threads never block here; through a peer window (ranks on one host,
+  /// see peerWindows()) the reduction is done before start() returns.
   virtual Ticket start(void *data, int64_t count, const ReduceSpec &spec) = 0;
   /// Waits for a started collective (tickets may be waited in any order).
   virtual CommStatus wait(Ticket ticket) = 0;
@@ -116,6 +118,14 @@ public:
     return nullptr;
   }
 
+  /// Whether all-reduces between ranks on one host (in-process, or MPI on
+  /// one node) go through the peer window (runtime/comm/WindowAllReduce.h)
+  /// rather than messages (MPI) or progress threads (in-process): on
+  /// unless KILN_ALLREDUCE_WINDOW=0. Set it alike on every rank, between
+  /// collectives.
+  bool peerWindows() const { return peerWindows_; }
+  void setPeerWindows(bool on) { peerWindows_ = on; }
+
   /// Whether `rank` has left the group (returned or exited): waits on
   /// shared memory, which no collective tracks, fail instead of timing out.
   virtual bool departed(int rank) const {
@@ -135,10 +145,13 @@ public:
 
 protected:
   std::chrono::milliseconds timeout_{defaultTimeout()};
+  bool peerWindows_ = defaultPeerWindows();
 
 public:
   /// KILN_COMM_TIMEOUT_MS from the environment, else 60 s.
   static std::chrono::milliseconds defaultTimeout();
+  /// Unless KILN_ALLREDUCE_WINDOW=0.
+  static bool defaultPeerWindows();
 };
 
 /// f32, f16 or bf16: the dtypes collectives reduce.

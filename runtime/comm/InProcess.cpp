@@ -98,7 +98,10 @@ CommStatus InProcessComm::agree(const std::string &what) {
                          std::cv_status::timeout &&
                      std::chrono::steady_clock::now() >= deadline))
       s_->fail(fmt::format("rank(s) {} {} while rank {} waited to agree on: {}",
-                           missing, someLeft ? "exited" : "did not arrive",
+                           missing,
+                           someLeft ? "exited"
+                                    : fmt::format("did not arrive within {} ms",
+                                                  timeout().count()),
                            rank_, what));
   }
   for (int r = 0; r < s_->size; ++r)

@@ -10,6 +10,7 @@
 #include "runtime/comm/InProcess.h"
 #include "runtime/comm/PeerWindow.h"
 #include "runtime/comm/Reduce.h"
+#include "runtime/comm/WindowAllReduce.h"
 
 #include <fmt/core.h>
 
@@ -81,6 +82,15 @@ public:
   const char *backend() const override { return "in-process"; }
 
   Ticket start(void *data, int64_t count, const ReduceSpec &spec) override {
+    // Through the peer window at once (WindowAllReduce.h): one copy and one
+    // pass, microseconds instead of a progress thread's hand-offs.
+    if (peerWindows() && s_->size > 1 && suitsWindowAllReduce(count, spec)) {
+      Ticket seq = next_++; // the caller's thread alone starts collectives
+      std::optional<CommStatus> s =
+          windowAllReduce(*this, seq, data, count, spec);
+      finished_.emplace(seq, s ? *s : CommStatus::error(failure()));
+      return seq;
+    }
     std::lock_guard<std::mutex> lock(s_->mutex);
     Ticket seq = next_++;
     Collective &c = s_->collectives[seq];
@@ -103,6 +113,11 @@ public:
   }
 
   CommStatus wait(Ticket seq) override {
+    if (auto done = finished_.find(seq); done != finished_.end()) {
+      CommStatus s = std::move(done->second);
+      finished_.erase(done);
+      return s;
+    }
     std::unique_lock<std::mutex> lock(s_->mutex);
     auto it = s_->collectives.find(seq);
     if (it == s_->collectives.end())
@@ -150,6 +165,7 @@ private:
   std::shared_ptr<GroupState> s_;
   const int rank_;
   Ticket next_ = 0;
+  std::map<Ticket, CommStatus> finished_; ///< window all-reduces to wait()
   int64_t nextAgreement_ = 0;
   std::deque<Pending> queue_; ///< guarded by s_->mutex
   bool stop_ = false;         ///< guarded by s_->mutex

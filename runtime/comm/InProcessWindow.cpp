@@ -16,8 +16,7 @@ PeerWindow *InProcessComm::peerWindow(int64_t capacity,
   if (window_)
     window_->announceGrowth(capacity);
   // Past this agreement no rank runs a kernel that reads the old blocks.
-  if (!agree(fmt::format("a peer window for {} ({} bytes)", purpose, capacity))
-           .ok())
+  if (!agree(windowAgreement(purpose, capacity)).ok())
     return nullptr;
   window_.reset();
   int64_t bytes = peerBlockBytes(capacity);

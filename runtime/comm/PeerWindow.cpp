@@ -1,6 +1,8 @@
 //===- PeerWindow.cpp - memory every rank on one host can read ------------===//
 #include "runtime/comm/PeerWindow.h"
 
+#include "runtime/comm/Reduce.h"
+
 #include <fmt/core.h>
 
 #include <chrono>
@@ -19,13 +21,20 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free,
 int64_t roundUp64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
 std::string tagText(const WindowTag &t) {
-  return fmt::format("m={} n={} in {} chunk(s), k={}", t[0], t[1], t[2], t[3]);
+  const auto &v = t.values;
+  if (t.kind == WindowTag::AllReduce)
+    return describe(v[0], v[1], specOfCode(v[2]));
+  return fmt::format("m={} n={} in {} chunk(s), k={}", v[0], v[1], v[2], v[3]);
 }
 
 } // namespace
 
 int64_t peerBlockBytes(int64_t capacity) {
   return kHeaderBytes + 2 * roundUp64(capacity);
+}
+
+std::string windowAgreement(const std::string &purpose, int64_t capacity) {
+  return fmt::format("{} (a peer window of {} bytes)", purpose, capacity);
 }
 
 PeerWindow::PeerWindow(Communicator &comm, std::vector<char *> blocks,
@@ -43,8 +52,9 @@ void PeerWindow::begin(const WindowTag &tag) {
   int parity = invocation_ % 2;
   ++invocation_;
   tag_ = tag;
+  h.tag[parity][0].store(tag.kind, std::memory_order_relaxed);
   for (int i = 0; i < 4; ++i)
-    h.tag[parity][i].store(tag[i], std::memory_order_relaxed);
+    h.tag[parity][i + 1].store(tag.values[i], std::memory_order_relaxed);
   h.begun[parity].store(invocation_, std::memory_order_release);
   base_ = h.published.load(std::memory_order_relaxed);
 }
@@ -68,8 +78,10 @@ std::string PeerWindow::disagreement(int r, bool waiting) const {
   if (h.begun[parity].load(std::memory_order_acquire) != invocation_)
     return {};
   WindowTag theirs;
+  theirs.kind = static_cast<WindowTag::Kind>(
+      h.tag[parity][0].load(std::memory_order_relaxed));
   for (int i = 0; i < 4; ++i)
-    theirs[i] = h.tag[parity][i].load(std::memory_order_relaxed);
+    theirs.values[i] = h.tag[parity][i + 1].load(std::memory_order_relaxed);
   if (theirs == tag_)
     return {};
   return fmt::format("ranks disagree: rank {} has {}; rank {} has {}",
@@ -82,7 +94,9 @@ CommStatus PeerWindow::await(int64_t chunk, const char *op) {
   const Clock::time_point start = Clock::now();
   // Errors are worded only when they happen: this is the per-chunk path.
   auto fail = [&](const std::string &why) {
-    std::string msg = fmt::format("{} chunk {}: {}", op, chunk, why);
+    std::string msg = tag_.kind == WindowTag::AllReduce
+                          ? fmt::format("{}: {}", op, why)
+                          : fmt::format("{} chunk {}: {}", op, chunk, why);
     comm_.abort(msg);
     return CommStatus::error(msg);
   };

@@ -40,15 +40,23 @@
 
 namespace kiln::comm {
 
-/// What a rank's invocation computes; equal on every rank.
-using WindowTag = std::array<int64_t, 4>;
+/// What a rank's invocation computes; equal on every rank. `kind` says how
+/// errors word the values.
+struct WindowTag {
+  enum Kind : int64_t {
+    MmAllReduce, ///< m, n, chunks, k
+    AllReduce,   ///< seq, count, spec (specCode), 0
+  } kind = MmAllReduce;
+  std::array<int64_t, 4> values{};
+  bool operator==(const WindowTag &) const = default;
+};
 
 /// The shared part of one rank's block, in front of its data.
 struct alignas(64) PeerHeader {
   std::atomic<uint64_t> published{0}; ///< chunks published, all invocations
   /// 1 + the invocation that last began in each half.
   std::atomic<uint64_t> begun[2] = {0, 0};
-  std::atomic<int64_t> tag[2][4] = {};
+  std::atomic<int64_t> tag[2][5] = {}; ///< kind, values
   /// Bytes this rank is growing the window to (0: not growing): a peer
   /// waiting on it fails at once instead of timing out.
   std::atomic<int64_t> growing{0};
@@ -56,6 +64,10 @@ struct alignas(64) PeerHeader {
 
 /// Bytes one rank's block needs for `capacity` bytes per half.
 int64_t peerBlockBytes(int64_t capacity);
+
+/// What ranks agree on before (re)allocating a window of `capacity` bytes
+/// per half for `purpose` (the collective that needs it).
+std::string windowAgreement(const std::string &purpose, int64_t capacity);
 
 class PeerWindow {
 public:

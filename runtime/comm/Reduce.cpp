@@ -170,6 +170,21 @@ void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
   }
 }
 
+int64_t specCode(const ReduceSpec &s) {
+  int64_t compat = s.compatType ? static_cast<int64_t>(*s.compatType) + 1 : 0;
+  return static_cast<int64_t>(s.dtype) | static_cast<int64_t>(s.op) << 8 |
+         static_cast<int64_t>(s.numerics) << 16 | compat << 24;
+}
+
+ReduceSpec specOfCode(int64_t code) {
+  ReduceSpec s{static_cast<DType>(code & 0xff),
+               static_cast<ReduceOp>(code >> 8 & 0xff),
+               static_cast<Numerics>(code >> 16 & 0xff)};
+  if (int64_t compat = code >> 24 & 0xff)
+    s.compatType = static_cast<DType>(compat - 1);
+  return s;
+}
+
 std::string describe(int64_t seq, int64_t count, const ReduceSpec &spec) {
   return fmt::format("allreduce #{} ({} x {}, {}, {})", seq, count,
                      toString(spec.dtype), toString(spec.op),
@@ -196,6 +211,11 @@ std::chrono::milliseconds Communicator::defaultTimeout() {
     if (long long ms = std::atoll(env); ms > 0)
       return std::chrono::milliseconds(ms);
   return std::chrono::seconds(60);
+}
+
+bool Communicator::defaultPeerWindows() {
+  const char *env = std::getenv("KILN_ALLREDUCE_WINDOW");
+  return !(env && std::string(env) == "0");
 }
 
 } // namespace kiln

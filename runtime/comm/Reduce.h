@@ -27,6 +27,10 @@ void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
                        int64_t count, const ReduceSpec &spec,
                        std::optional<DType> dstType = std::nullopt);
 
+/// A ReduceSpec as one integer and back (a peer window's tag).
+int64_t specCode(const ReduceSpec &spec);
+ReduceSpec specOfCode(int64_t code);
+
 /// "allreduce #3 (640 x f16, sum, golden)": names a collective in errors.
 std::string describe(int64_t seq, int64_t count, const ReduceSpec &spec);
 

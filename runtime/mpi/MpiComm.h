@@ -71,18 +71,7 @@ public:
   int localSize() const override { return localSize_; }
   const char *backend() const override { return "mpi"; }
 
-  Ticket start(void *data, int64_t count, const ReduceSpec &spec) override {
-    auto t = std::make_shared<Task>();
-    t->data = data;
-    t->count = count;
-    t->spec = spec;
-    std::lock_guard<std::mutex> lock(mutex_);
-    t->seq = next_++;
-    tasks_[t->seq] = t;
-    queue_.push_back(t);
-    cv_.notify_all();
-    return t->seq;
-  }
+  Ticket start(void *data, int64_t count, const ReduceSpec &spec) override;
   CommStatus wait(Ticket seq) override {
     std::unique_lock<std::mutex> lock(mutex_);
     auto it = tasks_.find(seq);
@@ -177,6 +166,7 @@ private:
   MPI_Win win_ = MPI_WIN_NULL;
   // Caller-thread state.
   std::unique_ptr<PeerWindow> window_;
+  bool windowMissing_ = false; ///< peerWindow() gave none: use messages
 };
 
 } // namespace kiln::comm::mpi

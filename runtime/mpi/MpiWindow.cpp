@@ -5,11 +5,14 @@
 // each rank's block is plain shared memory the others map, so the window's
 // atomics and plain loads and stores work across processes. That needs the
 // unified memory model, which is checked; anything else (ranks on several
-// hosts, a separate model) returns no window and mm_all_reduce_base uses
-// messages instead.
+// hosts, a separate model) returns no window and mm_all_reduce_base and
+// start() use messages instead. start() takes the window for all-reduces
+// that suit it (runtime/comm/WindowAllReduce.h), at once.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/mpi/MpiComm.h"
+
+#include "runtime/comm/WindowAllReduce.h"
 
 namespace kiln::comm::mpi {
 
@@ -23,7 +26,7 @@ PeerWindow *MpiComm::peerWindow(int64_t capacity, const std::string &purpose) {
   auto t = std::make_shared<Task>();
   t->kind = Task::Window;
   t->count = capacity;
-  t->text = fmt::format("a peer window for {} ({} bytes)", purpose, capacity);
+  t->text = windowAgreement(purpose, capacity);
   {
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(t);
@@ -35,6 +38,36 @@ PeerWindow *MpiComm::peerWindow(int64_t capacity, const std::string &purpose) {
     return nullptr;
   window_ = std::make_unique<PeerWindow>(*this, t->blocks, capacity);
   return window_.get();
+}
+
+Communicator::Ticket MpiComm::start(void *data, int64_t count,
+                                    const ReduceSpec &spec) {
+  auto t = std::make_shared<Task>();
+  t->data = data;
+  t->count = count;
+  t->spec = spec;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    t->seq = next_++;
+    tasks_[t->seq] = t;
+  }
+  // Ranks on one host: at once, through shared memory. Whether there is a
+  // window is decided alike on every rank, so all take the same path.
+  if (peerWindows() && !windowMissing_ && size_ > 1 &&
+      suitsWindowAllReduce(count, spec)) {
+    if (std::optional<CommStatus> s =
+            windowAllReduce(*this, t->seq, data, count, spec)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      t->status = *s;
+      t->done = true;
+      return t->seq;
+    }
+    windowMissing_ = true;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.push_back(t);
+  cv_.notify_all();
+  return t->seq;
 }
 
 CommStatus MpiComm::agreeOn(const std::string &text) {

@@ -9,6 +9,7 @@
 //
 // --scenario NAME runs one failure case instead (tests/lit/mpi/):
 //   mismatch    rank 1 reduces fewer elements
+//   mismatch-warm  the same, after an all-reduce both ranks agree on
 //   abort       rank 1 fails before its collective
 //   exit-early  rank 1 returns without taking part
 //   hang        rank 1 sleeps for 60 s (run with KILN_COMM_TIMEOUT_MS)
@@ -27,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <thread>
 
 namespace kiln {
@@ -47,51 +49,65 @@ TEST(MpiTest, WorldHasTwoOrMoreRanks) {
   EXPECT_STREQ(world->backend(), "mpi");
 }
 
+/// Runs body() with all-reduces through the peer window, then messages.
+void onBothTransports(const std::function<void(const char *)> &body) {
+  for (bool window : {true, false}) {
+    world->setPeerWindows(window);
+    body(window ? "peer window" : "messages");
+  }
+  world->setPeerWindows(true);
+}
+
 TEST(MpiTest, AllReduceMatchesInProcessBitForBit) {
-  const int n = world->size();
-  for (DType t : {DType::F32, DType::F16, DType::BF16})
-    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Prod})
-      for (Numerics m : {Numerics::Golden, Numerics::NpuCompat}) {
-        ReduceSpec spec{t, op, m, std::nullopt};
-        const int64_t count = 100003; // several slices, uneven
-        auto make = [&](int r) {
-          Tensor x(t, {count});
-          std::vector<float> v = seeded(r, count);
-          for (int64_t i = 0; i < count; ++i)
-            x.setDouble(i, v[i] * (op == ReduceOp::Prod ? 0.01 : 1));
-          return x;
-        };
-        Tensor mine = make(world->rank());
-        CommStatus s = world->allreduce(mine.data(), count, spec);
-        ASSERT_TRUE(s.ok()) << s.message();
-        std::vector<Tensor> local;
-        for (int r = 0; r < n; ++r)
-          local.push_back(make(r));
-        comm::InProcessGroup group(n);
-        group.run([&](Communicator &c) {
-          return c.allreduce(local[c.rank()].data(), count, spec).ok() ? 0 : 1;
-        });
-        EXPECT_EQ(std::memcmp(mine.data(), local[0].data(), mine.byteSize()),
-                  0)
-            << toString(t) << " " << toString(op);
-      }
+  onBothTransports([](const char *how) {
+    const int n = world->size();
+    for (DType t : {DType::F32, DType::F16, DType::BF16})
+      for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Prod})
+        for (Numerics m : {Numerics::Golden, Numerics::NpuCompat}) {
+          ReduceSpec spec{t, op, m, std::nullopt};
+          const int64_t count = 100003; // several slices, uneven
+          auto make = [&](int r) {
+            Tensor x(t, {count});
+            std::vector<float> v = seeded(r, count);
+            for (int64_t i = 0; i < count; ++i)
+              x.setDouble(i, v[i] * (op == ReduceOp::Prod ? 0.01 : 1));
+            return x;
+          };
+          Tensor mine = make(world->rank());
+          CommStatus s = world->allreduce(mine.data(), count, spec);
+          ASSERT_TRUE(s.ok()) << s.message();
+          std::vector<Tensor> local;
+          for (int r = 0; r < n; ++r)
+            local.push_back(make(r));
+          comm::InProcessGroup group(n);
+          group.run([&](Communicator &c) {
+            return c.allreduce(local[c.rank()].data(), count, spec).ok() ? 0
+                                                                         : 1;
+          });
+          EXPECT_EQ(std::memcmp(mine.data(), local[0].data(), mine.byteSize()),
+                    0)
+              << toString(t) << " " << toString(op) << " through " << how;
+        }
+  });
 }
 
 TEST(MpiTest, NonBlockingOverlapsAndWaitsInAnyOrder) {
-  std::vector<std::vector<float>> bufs;
-  std::vector<Communicator::Ticket> tickets;
-  for (int i = 0; i < 6; ++i) {
-    bufs.push_back(std::vector<float>(1000 * (i + 1), 1.0f + world->rank()));
-    tickets.push_back(
-        world->start(bufs.back().data(), bufs.back().size(), {DType::F32}));
-  }
-  float want = 0;
-  for (int r = 0; r < world->size(); ++r)
-    want += 1.0f + r;
-  for (int i = 5; i >= 0; --i) {
-    ASSERT_TRUE(world->wait(tickets[i]).ok());
-    EXPECT_EQ(bufs[i].back(), want);
-  }
+  onBothTransports([](const char *how) {
+    std::vector<std::vector<float>> bufs;
+    std::vector<Communicator::Ticket> tickets;
+    for (int i = 0; i < 6; ++i) {
+      bufs.push_back(std::vector<float>(1000 * (i + 1), 1.0f + world->rank()));
+      tickets.push_back(
+          world->start(bufs.back().data(), bufs.back().size(), {DType::F32}));
+    }
+    float want = 0;
+    for (int r = 0; r < world->size(); ++r)
+      want += 1.0f + r;
+    for (int i = 5; i >= 0; --i) {
+      ASSERT_TRUE(world->wait(tickets[i]).ok()) << how;
+      EXPECT_EQ(bufs[i].back(), want) << how;
+    }
+  });
 }
 
 TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
@@ -132,10 +148,11 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
       });
       ASSERT_FALSE(want[0].empty());
       // The reference, then the JIT pipelining 4 chunks through the shared
-      // window and through messages.
-      for (int how : {0, 1, 2}) {
+      // window, through all-reduces on the window, and through messages.
+      for (int how : {0, 1, 2, 3}) {
         codegen::setMmAllReduceChunks(how == 0 ? 1 : 4);
         codegen::setMmAllReducePeerWindow(how == 1);
+        world->setPeerWindows(how != 3);
         auto got = runWith(*world, how != 0);
         ASSERT_FALSE(got.failed());
         EXPECT_EQ(
@@ -144,10 +161,12 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
             << g->name()
             << (how == 0   ? " reference"
                 : how == 1 ? " jit, window"
+                : how == 2 ? " jit, all-reduces on the window"
                            : " jit, messages");
       }
       codegen::setMmAllReduceChunks(0);
       codegen::setMmAllReducePeerWindow(true);
+      world->setPeerWindows(true);
     }
 }
 
@@ -164,7 +183,10 @@ int scenario(const std::string &name) {
     fmt::print(stderr, "rank 1: error: cannot read shard1.npy\n");
     return 1;
   }
-  int64_t count = rank == 1 && name == "mismatch" ? 32 : 64;
+  if (name == "mismatch-warm" &&
+      !world->allreduce(b.data(), 64, {DType::F32}).ok())
+    return 1;
+  int64_t count = rank == 1 && name.starts_with("mismatch") ? 32 : 64;
   CommStatus s = world->allreduce(b.data(), count, {DType::F32});
   if (s.ok()) {
     fmt::print("rank {}: ok\n", rank);

@@ -21,6 +21,21 @@ namespace {
 using namespace std::chrono_literals;
 using testing::runRanks;
 
+/// Every test runs twice: all-reduces through the peer window (the
+/// default) and through the progress threads (KILN_ALLREDUCE_WINDOW=0,
+/// read when a group's ranks are made).
+class CommunicatorTest : public ::testing::TestWithParam<bool> {
+protected:
+  void SetUp() override {
+    setenv("KILN_ALLREDUCE_WINDOW", GetParam() ? "1" : "0", 1);
+  }
+  void TearDown() override { unsetenv("KILN_ALLREDUCE_WINDOW"); }
+};
+INSTANTIATE_TEST_SUITE_P(Transports, CommunicatorTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &p) {
+                           return p.param ? "PeerWindow" : "ProgressThreads";
+                         });
+
 /// Rank r's element i, exactly representable in `t`.
 float valueAt(int r, int64_t i, DType t) {
   std::mt19937 rng(static_cast<unsigned>(r * 100003 + i));
@@ -72,7 +87,7 @@ float expected(int ranks, int64_t i, const ReduceSpec &s) {
   return static_cast<float>(roundToFloatType(acc, s.dtype));
 }
 
-TEST(CommunicatorTest, AllReduceEveryTypeOpModeAndGroupSize) {
+TEST_P(CommunicatorTest, AllReduceEveryTypeOpModeAndGroupSize) {
   const int64_t n = 1037; // not a multiple of the slice count
   for (int ranks : {1, 2, 4})
     for (DType t : {DType::F32, DType::F16, DType::BF16})
@@ -96,7 +111,7 @@ TEST(CommunicatorTest, AllReduceEveryTypeOpModeAndGroupSize) {
         }
 }
 
-TEST(CommunicatorTest, GoldenDiffersFromCompatWhereRoundingMatters) {
+TEST_P(CommunicatorTest, GoldenDiffersFromCompatWhereRoundingMatters) {
   // f16: 2048 + 1 + 1 rounds to 2048 after each addition (compat) but is
   // 2050 in f32 (golden).
   for (Numerics m : {Numerics::Golden, Numerics::NpuCompat}) {
@@ -109,7 +124,7 @@ TEST(CommunicatorTest, GoldenDiffersFromCompatWhereRoundingMatters) {
   }
 }
 
-TEST(CommunicatorTest, NonBlockingWaitsInAnyOrder) {
+TEST_P(CommunicatorTest, NonBlockingWaitsInAnyOrder) {
   runRanks(4, [](Communicator &c) {
     std::vector<float> a(100, 1.0f + c.rank()), b(7, 2.0f), d(1, -1.0f);
     auto ta = c.start(a.data(), 100, {DType::F32});
@@ -139,32 +154,49 @@ void expectFailsEverywhere(int ranks, const std::string &what,
   (void)what;
 }
 
-/// fn's collective failed with a message containing `what`: 1 (expected).
-int failedWith(const CommStatus &s, const std::string &what) {
+/// fn's collective failed with a message containing each of `parts` (the
+/// transports word the rest differently): 1 (expected).
+int failedWith(const CommStatus &s, std::initializer_list<std::string> parts) {
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find(what), std::string::npos) << s.message();
+  for (const std::string &part : parts)
+    EXPECT_NE(s.message().find(part), std::string::npos) << s.message();
   return s.ok() ? 0 : 1;
 }
 
-TEST(CommunicatorTest, MismatchedCountFailsOnEveryRank) {
+TEST_P(CommunicatorTest, MismatchedCountFailsOnEveryRank) {
   expectFailsEverywhere(3, "disagree", [](Communicator &c) {
     std::vector<float> b(16);
     int64_t n = c.rank() == 2 ? 12 : 16;
     return failedWith(c.allreduce(b.data(), n, {DType::F32}),
-                      "ranks disagree on allreduce #0: rank 0 has allreduce "
-                      "#0 (16 x f32");
+                      {"ranks disagree", "rank 0 has allreduce #0 (16 x f32",
+                       "rank 2 has allreduce #0 (12 x f32"});
   });
 }
 
-TEST(CommunicatorTest, MismatchedDtypeFailsOnEveryRank) {
+/// After a collective they agree on (the peer window is big enough
+/// already, so its tags must catch it).
+TEST_P(CommunicatorTest, MismatchAfterAgreeingFailsOnEveryRank) {
+  expectFailsEverywhere(2, "disagree", [](Communicator &c) {
+    std::vector<float> b(16, 1.0f);
+    if (!c.allreduce(b.data(), 16, {DType::F32}).ok())
+      return 0;
+    int64_t n = c.rank() == 1 ? 12 : 16;
+    return failedWith(
+        c.allreduce(b.data(), n, {DType::F32}),
+        {"ranks disagree", "allreduce #1 (16 x f32", "allreduce #1 (12 x f32"});
+  });
+}
+
+TEST_P(CommunicatorTest, MismatchedDtypeFailsOnEveryRank) {
   expectFailsEverywhere(2, "disagree", [](Communicator &c) {
     std::vector<float> b(16);
     DType t = c.rank() == 1 ? DType::F16 : DType::F32;
-    return failedWith(c.allreduce(b.data(), 8, {t}), "rank 1 has allreduce");
+    return failedWith(c.allreduce(b.data(), 8, {t}),
+                      {"ranks disagree", "rank 1 has allreduce #0 (8 x f16"});
   });
 }
 
-TEST(CommunicatorTest, AbortingRankFailsEveryRank) {
+TEST_P(CommunicatorTest, AbortingRankFailsEveryRank) {
   expectFailsEverywhere(4, "", [](Communicator &c) {
     std::vector<float> b(64);
     if (c.rank() == 3) {
@@ -173,24 +205,24 @@ TEST(CommunicatorTest, AbortingRankFailsEveryRank) {
       return 1;
     }
     return failedWith(c.allreduce(b.data(), 64, {DType::F32}),
-                      "rank 3 failed: cannot read shard3.npy");
+                      {"rank 3 failed: cannot read shard3.npy"});
   });
 }
 
-TEST(CommunicatorTest, RankExitingEarlyFailsTheOthers) {
+TEST_P(CommunicatorTest, RankExitingEarlyFailsTheOthers) {
   std::vector<int> st = runRanks(2, [](Communicator &c) {
     if (c.rank() == 1)
       return 0; // leaves without taking part
     std::vector<float> b(64);
     return failedWith(c.allreduce(b.data(), 64, {DType::F32}),
-                      "rank(s) 1 exited before starting it") == 1
+                      {"allreduce #0 (64 x f32", "rank(s) 1 exited"}) == 1
                ? 0
                : 1;
   });
   EXPECT_EQ(st, (std::vector<int>{0, 0}));
 }
 
-TEST(CommunicatorTest, SlowRankTimesOutAndTheFailureSticks) {
+TEST_P(CommunicatorTest, SlowRankTimesOutAndTheFailureSticks) {
   auto begin = std::chrono::steady_clock::now();
   std::vector<int> st = runRanks(
       2,
@@ -199,18 +231,18 @@ TEST(CommunicatorTest, SlowRankTimesOutAndTheFailureSticks) {
         if (c.rank() == 1)
           std::this_thread::sleep_for(600ms);
         CommStatus s = c.allreduce(b.data(), 64, {DType::F32});
-        return failedWith(s, "timed out after 200 ms waiting for rank(s) 1");
+        return failedWith(s, {"allreduce #0", "200 ms", "rank(s) 1"});
       },
       200ms);
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
   EXPECT_EQ(st, (std::vector<int>{1, 1}));
 }
 
-TEST(CommunicatorTest, AgreeNamesBothSides) {
+TEST_P(CommunicatorTest, AgreeNamesBothSides) {
   expectFailsEverywhere(2, "", [](Communicator &c) {
     std::string mine = c.rank() == 0 ? "x1 f16[4,8]" : "x1 f16[4,16]";
-    return failedWith(c.agree(mine), "rank 0 has x1 f16[4,8]; rank 1 has x1 "
-                                     "f16[4,16]");
+    return failedWith(c.agree(mine), {"rank 0 has x1 f16[4,8]; rank 1 has x1 "
+                                      "f16[4,16]"});
   });
   std::vector<int> st = runRanks(3, [](Communicator &c) {
     return c.agree("same").ok() ? 0 : 1;
