@@ -1,6 +1,8 @@
 //===- ThreadPool.cpp - the workers JIT-ed code splits loops across -------===//
 #include "runtime/ThreadPool.h"
 
+#include <algorithm>
+
 namespace kiln {
 
 ThreadPool::ThreadPool(unsigned threads) {
@@ -19,8 +21,9 @@ ThreadPool::~ThreadPool() {
 }
 
 unsigned ThreadPool::hardwareThreads() {
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
+  // glibc reads /sys for this (~6 us); kernels ask on every run.
+  static const unsigned n = std::max(std::thread::hardware_concurrency(), 1u);
+  return n;
 }
 
 /// Takes chunks until none are left; `lock` holds mutex_ on entry and exit.
