@@ -122,6 +122,14 @@ struct WorkTile {
 void parallelWorkTiles(
     LoweringContext &ctx, const Dim &m, const Dim &n, int64_t workPerElement,
     const std::function<void(LoweringContext &inner, const WorkTile &)> &body);
+/// The same over an [m, n] that extents(ctx) computes, in the caller's
+/// context and again in the parallel body's (e.g. read back from the
+/// runtime).
+using Extents2D =
+    std::function<std::pair<llvm::Value *, llvm::Value *>(LoweringContext &)>;
+void parallelWorkTiles(
+    LoweringContext &ctx, const Extents2D &extents, int64_t workPerElement,
+    const std::function<void(LoweringContext &inner, const WorkTile &)> &body);
 
 /// [lo, lo + count) split in blocks of `block`: body(start, size) in order.
 void forBlocks(LoweringContext &ctx, llvm::Value *lo, llvm::Value *count,

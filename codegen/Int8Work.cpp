@@ -15,15 +15,26 @@ llvm::Value *minConst(llvm::IRBuilder<> &b, llvm::Value *x, int64_t c) {
 void parallelWorkTiles(
     LoweringContext &ctx, const Dim &m, const Dim &n, int64_t workPerElement,
     const std::function<void(LoweringContext &, const WorkTile &)> &body) {
+  parallelWorkTiles(
+      ctx,
+      [&](LoweringContext &c) {
+        return std::pair(c.shapes().dim(m), c.shapes().dim(n));
+      },
+      workPerElement, body);
+}
+
+void parallelWorkTiles(
+    LoweringContext &ctx, const Extents2D &extents, int64_t workPerElement,
+    const std::function<void(LoweringContext &, const WorkTile &)> &body) {
   llvm::IRBuilder<> &b = ctx.b();
   Blocking bl = blocking(ctx.isa());
-  llvm::Value *tiles = b.CreateMul(ceilDiv(b, ctx.shapes().dim(m), bl.mc),
-                                   ceilDiv(b, ctx.shapes().dim(n), bl.nc));
+  auto [m, n] = extents(ctx);
+  llvm::Value *tiles = b.CreateMul(ceilDiv(b, m, bl.mc), ceilDiv(b, n, bl.nc));
   ctx.parallelFor(
       tiles, bl.mc * bl.nc * workPerElement,
       [&](LoweringContext &inner, llvm::Value *t) {
         llvm::IRBuilder<> &ib = inner.b();
-        llvm::Value *rows = inner.shapes().dim(m), *cols = inner.shapes().dim(n);
+        auto [rows, cols] = extents(inner);
         llvm::Value *colTiles = ceilDiv(ib, cols, bl.nc);
         llvm::Value *i0 =
             ib.CreateMul(ib.CreateUDiv(t, colTiles), ib.getInt64(bl.mc));

@@ -119,18 +119,12 @@ void emitPartialUnits(LoweringContext &ctx, const Op &op, llvm::Value *u0,
                       llvm::Value *u1) {
   const TensorType &x2T = op.operand(M::x2)->type();
   int64_t k = x2T.dims[0].isStatic() ? x2T.dims[0].size() : 256;
-  if (!usesGemm(op)) {
-    int64_t n = x2T.dims[1].isStatic() ? x2T.dims[1].size() : 64;
-    ctx.parallelRange(u0, u1, k * n,
-                      [&](LoweringContext &inner, llvm::Value *row) {
-                        emitScalarPartialRow(inner, op, row);
-                      });
-    return;
-  }
   // The engine's own driver (tile shapes, panels, thread split) over the
   // chunk's rows [u0, u1), which its parallel body reads back from rt.
   llvm::IRBuilder<> &b = ctx.b();
   emitRuntimeCall(ctx, "kiln_set_range", b.getVoidTy(), {u0, u1});
+  if (!usesGemm(op))
+    return emitInt8Partial(ctx, op, k);
   auto rowBase = [](LoweringContext &c) {
     return emitRuntimeCall(c, "kiln_range_begin", c.b().getInt64Ty(), {});
   };

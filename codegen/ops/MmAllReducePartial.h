@@ -1,4 +1,5 @@
-//===- MmAllReducePartial.h - one rank's mm_all_reduce_base partial -*- C++ -*-//
+//===- MmAllReducePartial.h - one rank's mm_all_reduce_base partial -*- C++
+//-*-//
 //
 // npu.mm_all_reduce_base's lowering (MmAllReduceBase.cpp) computes this
 // rank's partial P [rows, n] (x1 flattened to [rows, k]) into an f32
@@ -6,11 +7,12 @@
 // consecutive rows, computed in parallel:
 //   float modes (non-quant, weight-quant): the float GEMM engine's
 //     parallelGemm over the chunk's rows (MmAllReduceGemm.cpp);
-//   full quant: row by row (MmAllReduceScalar.cpp).
+//   full quant: the int8 GEMM engine's work tiles over the chunk's rows
+//     (MmAllReduceInt8.cpp).
 // A unit is one row today (unitRows() = 1), kept as a knob for engines
 // that want whole row blocks per chunk.
-// Either way every element is the reference's fp32 operations in its
-// order, so the result is bit-identical.
+// Either way every element is the reference's operations in its order
+// (exact i32 sums for full quant), so the result is bit-identical.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -27,9 +29,9 @@ int64_t partialUnitRows(const Op &op, LoweringContext &ctx);
 void emitPartialUnits(LoweringContext &ctx, const Op &op, llvm::Value *u0,
                       llvm::Value *u1);
 
-/// P[row, :] by the scalar path (a parallel body; MmAllReduceScalar.cpp).
-void emitScalarPartialRow(LoweringContext &inner, const Op &op,
-                          llvm::Value *row);
+/// P's rows [kiln_range_begin, kiln_range_end) for full quant, in parallel
+/// (MmAllReduceInt8.cpp); `kHint`: rough k, for the thread split.
+void emitInt8Partial(LoweringContext &ctx, const Op &op, int64_t kHint);
 
 /// Whether `op` takes the float engine.
 bool usesGemm(const Op &op);

@@ -150,6 +150,15 @@ std::vector<Case> mmCases() {
        "  %o = npu.mm_all_reduce_base(%x1, %x2, x3 = %x3, dequant_scale = "
        "%ds, pertoken_scale = %pt) : f16[2,5,N]\n  return %o\n}\n",
        {{"K", 32}, {"N", 24}}},
+      // Several int8 work tiles each way (264 x 128), k past one block
+      // (256) and odd, an NZ weight; bf16, whose range the sums of 301
+      // int8 products stay within.
+      {"full_quant_many_tiles_nz_bias_pertoken",
+       "func @f(%x1: i8[M,K], %x2: i8[K,N] NZ, %bias: i32[N], %ds: bf16[N], "
+       "%pt: f32[M]) -> bf16[M,N] sym(M, K, N) {\n"
+       "  %o = npu.mm_all_reduce_base(%x1, %x2, bias = %bias, dequant_scale "
+       "= %ds, pertoken_scale = %pt) : bf16[M,N]\n  return %o\n}\n",
+       {{"M", 300}, {"K", 301}, {"N", 150}}},
   };
 }
 
