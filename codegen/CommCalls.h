@@ -12,6 +12,9 @@ namespace kiln::codegen {
 struct ChunkPlan {
   int64_t chunks;
   std::string why;
+  /// Window only: compute the partials in private memory and copy them in
+  /// when published (small partials, see planMmAllReduceChunks).
+  bool copyIn = false;
 };
 
 /// The plan for `rows` x `n` outputs of a k-deep partial on `comm` (null:
@@ -19,7 +22,8 @@ struct ChunkPlan {
 /// window (`window`: every rank on this host) or messages. Through the
 /// window, each chunk is reduced by the pass that rounds it into the output
 /// anyway: ~384 KiB of f32 partials and at least max(64, 4k) rows each (a
-/// chunk repacks the k x n weight), up to 16. Through
+/// chunk repacks the k x n weight), up to 16; one chunk of at most 256 KiB
+/// is computed in private memory and copied in (ChunkPlan::copyIn). Through
 /// messages, overlap only pays when the reductions have cores of their own
 /// (they are memory work on the communicator's progress thread: sharing
 /// the compute threads' cores just time-slices them) and each chunk is big

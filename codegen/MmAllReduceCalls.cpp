@@ -12,9 +12,10 @@
 //       the kernel must still round P into `out`, 2 after a failure
 // Two transports, chosen per run:
 //   peer window (every rank on this host, runtime/comm/PeerWindow.h): P is
-//     this rank's block of the window; chunk c is published, then chunk
-//     c-1 reduced from every rank's block straight into `out` while the
-//     peers compute (a one-shot all-reduce fused with the final rounding);
+//     this rank's block of the window (small P: private, copied in when
+//     published); chunk c is published, then chunk c-1 reduced from every
+//     rank's block straight into `out` while the peers compute (a one-shot
+//     all-reduce fused with the final rounding);
 //   messages (ranks on several hosts, or forced): P is private scratch and
 //     chunk c's all-reduce is started (Communicator::start), to run on the
 //     communicator's progress thread while chunk c+1 computes; finish
@@ -100,7 +101,10 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
             hi = first + count * (p + 1) / parts;
     std::vector<const void *> srcs(ranks);
     for (int r = 0; r < ranks; ++r)
-      srcs[r] = mm.window->of(r) + lo * 4;
+      srcs[r] = (mm.copyIn && r == ctx.comm->rank()
+                     ? static_cast<const char *>(ctx.scratch)
+                     : mm.window->of(r)) +
+                lo * 4;
     comm::reduceInRankOrder(srcs, static_cast<char *>(mm.out) + lo * outBytes,
                             hi - lo, spec, mm.outType);
   };
@@ -136,9 +140,11 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
       planMmAllReduceChunks(comm, ctx.pool ? ctx.pool->threads() : 1, rows, k,
                             n, mm.window != nullptr);
   logPlan(opIndex, rows, k, n, comm ? comm->size() : 1, plan);
+  mm.copyIn = mm.window && plan.copyIn;
   if (mm.window) {
     mm.window->begin({comm::WindowTag::MmAllReduce, {rows, n, plan.chunks, k}});
-    ctx.scratch = mm.window->mine();
+    ctx.scratch =
+        mm.copyIn ? kiln_thread_scratch(rt, bytes) : mm.window->mine();
   } else {
     ctx.scratch = kiln_thread_scratch(rt, bytes);
   }
@@ -151,6 +157,10 @@ extern "C" int32_t kiln_mm_ar_chunk(void *rt, int32_t opIndex, int64_t chunk,
   RuntimeContext::MmAllReduce &mm = ctx.mm;
   mm.chunkRows.push_back({r0, r1});
   if (mm.window) {
+    if (mm.copyIn)
+      std::memcpy(mm.window->mine() + r0 * mm.n * 4,
+                  static_cast<char *>(ctx.scratch) + r0 * mm.n * 4,
+                  (r1 - r0) * mm.n * 4);
     mm.window->publish();
     return chunk > 0 && !reduceChunk(ctx, opIndex, chunk - 1) ? 1 : 0;
   }
@@ -205,6 +215,15 @@ ChunkPlan planMmAllReduceChunks(const Communicator *comm, int64_t threads,
         std::min<int64_t>(rows * n * 4 / (384 << 10),
                           rows / std::max<int64_t>(64, 4 * k)),
         1, 16);
+    // Small partials: the GEMM's scattered stores into the shared lines
+    // (which the peers read last time) each wait on a coherence miss; a
+    // private buffer and one streaming copy cost less. Measured at
+    // m,k,n = 160,320,80: 3% faster than writing into the window.
+    if (chunks == 1 && rows * n * 4 <= (256 << 10))
+      return {1,
+              "peer window, one chunk: small, so computed privately and "
+              "copied in",
+              true};
     return {chunks, "peer window: each chunk reduced from every rank's "
                     "partials while the next computes"};
   }

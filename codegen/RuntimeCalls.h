@@ -42,6 +42,7 @@ struct RuntimeContext {
     void *out = nullptr;
     DType outType = DType::F32;
     Numerics numerics = Numerics::Golden;
+    bool copyIn = false;
   } mm{};
 };
 

@@ -148,10 +148,11 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
       });
       ASSERT_FALSE(want[0].empty());
       // The reference, then the JIT pipelining 4 chunks through the shared
-      // window, through all-reduces on the window, and through messages.
-      for (int how : {0, 1, 2, 3}) {
-        codegen::setMmAllReduceChunks(how == 0 ? 1 : 4);
-        codegen::setMmAllReducePeerWindow(how == 1);
+      // window, through all-reduces on the window and through messages;
+      // then the JIT's own plan (small: one chunk, copied in).
+      for (int how : {0, 1, 2, 3, 4}) {
+        codegen::setMmAllReduceChunks(how == 0 ? 1 : how == 4 ? 0 : 4);
+        codegen::setMmAllReducePeerWindow(how == 1 || how == 4);
         world->setPeerWindows(how != 3);
         auto got = runWith(*world, how != 0);
         ASSERT_FALSE(got.failed());
@@ -162,7 +163,8 @@ TEST(MpiTest, MmAllReduceBaseJitAndReferenceMatchInProcess) {
             << (how == 0   ? " reference"
                 : how == 1 ? " jit, window"
                 : how == 2 ? " jit, all-reduces on the window"
-                           : " jit, messages");
+                : how == 3 ? " jit, messages"
+                           : " jit, its own plan");
       }
       codegen::setMmAllReduceChunks(0);
       codegen::setMmAllReducePeerWindow(true);
