@@ -44,6 +44,8 @@ void setMmAllReduceChunks(int64_t chunks);
 /// every rank shares this host (default); false forces messages. For
 /// benchmarks and tests; KILN_MM_AR_WINDOW=0 sets the initial value.
 void setMmAllReducePeerWindow(bool allowed);
+/// Whether mm_all_reduce_base may use the peer window (the knob above).
+bool mmAllReducePeerWindowAllowed();
 
 /// The calling thread's scratch of at least `bytes`, reused across runs.
 extern "C" void *kiln_thread_scratch(void *rt, int64_t bytes);
