@@ -22,213 +22,42 @@
 #include "codegen/CompiledGraph.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
-#include "passes/Pass.h"
 #include "ir/Verifier.h"
-#include "runtime/Compare.h"
 #include "runtime/DimFlags.h"
 #include "runtime/Executor.h"
 #include "runtime/Npy.h"
-#include "runtime/RandomInputs.h"
 #include "runtime/comm/InProcess.h"
-#include "tools/ResultText.h"
 #include "runtime/mpi/World.h"
+#include "tools/ResultText.h"
+#include "tools/RunSteps.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <bit>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 using namespace kiln;
+using tools::checkAgainstReference, tools::execute, tools::readInputs,
+    tools::shapeSignature;
 
 namespace {
 
-struct Options {
-  std::string file;
-  std::string func;
-  std::vector<std::string> inputs;
-  std::vector<std::string> dims;
-  bool random = false;
-  uint64_t seed = 0;
-  std::string outputDir;
-  std::string mode = "static";
-  bool check = false;
-  unsigned repeat = 1;
-  unsigned threads = 0;
-  std::string cacheDir; ///< --cache-dir: the persistent compile cache
-  std::string passes = "fuse-all";
-  std::string numerics = "golden";
-  bool printValues = false;
-  int ranks = 0; ///< --ranks: in-process ranks (0: MPI's world, or one)
-};
-
-
-/// Runs `g` `repeat` times in the chosen mode; returns the last results and
-/// stores the median wall time.
-FailureOr<std::vector<Tensor>> execute(const Options &opts, const Graph &g,
-                                       std::span<const Tensor> args,
-                                       const EvalOptions &eval,
-                                       const SymbolBindings &preset,
-                                       DiagEngine &diags, double &medianMs) {
-  std::unique_ptr<CompiledGraph> exe;
-  std::unique_ptr<Module> transformed; // the graph after --passes
-  if (opts.mode != "reference") {
-    transformed = std::make_unique<Module>();
-    transformed->graphs.push_back(g.clone());
-    PassManager pm;
-    std::string pipeline = opts.passes == "none" ? "" : opts.passes;
-    if (failed(pm.addPipeline(pipeline, diags)) ||
-        failed(pm.run(*transformed)))
-      return failure();
-    CompileOptions co;
-    co.mode = opts.mode == "dynamic" ? codegen::ShapeMode::Dynamic
-                                     : codegen::ShapeMode::Static;
-    co.eval = eval;
-    co.threads = opts.threads;
-    co.cacheDir = opts.cacheDir;
-    exe = compile(*transformed->graphs.front(), co, diags);
-    if (!exe)
-      return failure();
-  }
-  std::vector<double> times;
-  FailureOr<std::vector<Tensor>> results = failure();
-  for (unsigned r = 0; r < std::max(opts.repeat, 1u); ++r) {
-    auto start = std::chrono::steady_clock::now();
-    results = exe ? exe->run(args, preset) : runReference(g, args, eval, preset);
-    auto end = std::chrono::steady_clock::now();
-    if (results.failed())
-      return failure();
-    times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  medianMs = times[times.size() / 2];
-  return results;
-}
-
-/// Prints the difference of each result from the reference executor;
-/// false when an integer differs or a float is off by more than one ulp.
-bool checkAgainstReference(const Graph &g, std::span<const Tensor> args,
-                           const EvalOptions &eval, const SymbolBindings &preset,
-                           const std::vector<Tensor> &got, bool print) {
-  FailureOr<std::vector<Tensor>> want = runReference(g, args, eval, preset);
-  if (want.failed())
-    return false;
-  bool ok = true;
-  for (size_t i = 0; i < got.size(); ++i) {
-    Difference d = compare((*want)[i], got[i]);
-    bool pass = isInteger(got[i].dtype()) ? d.mismatches == 0 : d.maxUlps <= 1;
-    ok &= pass;
-    std::string name = g.results()[i].name;
-    if (print)
-      fmt::print("check {}: max_abs={:.3g} max_rel={:.3g} max_ulps={:.3g} "
-               "mismatches={} {}\n",
-               name.empty() ? "out" + std::to_string(i) : name, d.maxAbs,
-               d.maxRel, d.maxUlps, d.mismatches, pass ? "PASS" : "FAIL");
-  }
-  return ok;
-}
-
-/// One stderr line "WHO: ...", written at once (ranks may be threads).
-struct Line {
-  std::ostringstream os;
-  explicit Line(const std::string &who) { os << who << ": "; }
-  ~Line() { std::fputs(os.str().c_str(), stderr); }
-  template <typename T> Line &operator<<(const T &v) {
-    os << v;
-    return *this;
-  }
-};
-
-/// "@f(%x1: f16[8,64], ...) M=8": what every rank must agree on.
-std::string shapeSignature(const Graph &g, std::span<const Tensor> args,
-                           const SymbolBindings &preset) {
-  std::string s = "@" + g.name() + "(";
-  for (size_t i = 0; i < args.size(); ++i)
-    s += (i ? ", %" : "%") + g.param(i)->name() + ": " +
-         toString(args[i].type());
-  s += ")";
-  for (const auto &[sym, size] : preset)
-    s += fmt::format(" {}={}", sym, size);
-  return s;
-}
-
-/// Every parameter's tensor: --input files (`{rank}` replaced by `rank`)
-/// first, as they bind symbols the random ones may need, then seeded random
-/// tensors if --random-inputs. Nullopt after reporting a problem.
-std::optional<std::vector<Tensor>>
-readInputs(const Options &opts, const Graph &g, const SymbolBindings &preset,
-           int rank, const std::string &who, DiagEngine &diags) {
-  // Inputs from files first: they bind symbols the random ones may need.
-  std::vector<std::optional<Tensor>> inputs(g.params().size());
-  for (const std::string &spec : opts.inputs) {
-    auto kv = splitAssignment(spec);
-    if (!kv) {
-      Line(who) << "--input expects NAME=VALUE, got '" << spec
-                << "'\n";
-      return std::nullopt;
-    }
-    const auto &[name, pattern] = *kv;
-    std::string path = pattern;
-    for (size_t at; (at = path.find("{rank}")) != std::string::npos;)
-      path.replace(at, 6, std::to_string(rank));
-    Value *p = g.lookupParam(name);
-    if (!p) {
-      Line(who) << "--input " << name << ": @" << g.name()
-                << " has no parameter %" << name << '\n';
-      return std::nullopt;
-    }
-    NpyExpect expect{p->type(), p->name()};
-    FailureOr<Tensor> t = readNpy(path, diags, &expect);
-    if (t.failed())
-      return std::nullopt;
-    inputs[p->index()] = std::move(*t);
-  }
-  std::vector<const Tensor *> known;
-  for (auto &t : inputs)
-    known.push_back(t ? &*t : nullptr);
-  FailureOr<SymbolBindings> dims = bindSymbols(g, known, preset);
-  if (dims.failed())
-    return std::nullopt;
-  for (unsigned i = 0; i < inputs.size(); ++i) {
-    if (inputs[i])
-      continue;
-    if (!opts.random) {
-      Line(who) << "no input for %" << g.param(i)->name()
-                << "; pass --input " << g.param(i)->name()
-                << "=FILE.npy or --random-inputs\n";
-      return std::nullopt;
-    }
-    FailureOr<Tensor> t = randomInput(g, i, *dims, opts.seed + rank);
-    if (t.failed())
-      return std::nullopt;
-    inputs[i] = std::move(*t);
-  }
-
-  std::vector<Tensor> args;
-  for (auto &t : inputs)
-    args.push_back(std::move(*t));
-  return args;
-}
-
 /// One rank's run; `comm` is null for a single-rank run. Messages name the
 /// rank when there are several.
-int runRank(const Options &opts, Communicator *comm) {
+int runRank(const tools::RunOptions &opts, Communicator *comm) {
   int rank = comm ? comm->rank() : 0;
   bool multi = comm && comm->size() > 1, rank0 = rank == 0;
   std::string who = multi ? fmt::format("kiln-run: rank {}", rank) : "kiln-run";
   DiagEngine diags;
   if (multi)
-    diags.setHandler([who](const Diagnostic &d) {
-      Line(who) << format(d) << '\n';
-    });
+    diags.setHandler(
+        [who](const Diagnostic &d) { tools::Line(who) << format(d) << '\n'; });
   std::ifstream f(opts.file, std::ios::binary);
   if (!f) {
-    Line(who) << "cannot open '" << opts.file << "'\n";
+    tools::Line(who) << "cannot open '" << opts.file << "'\n";
     return 1;
   }
   std::stringstream ss;
@@ -237,20 +66,20 @@ int runRank(const Options &opts, Communicator *comm) {
   if (!m || failed(verify(*m)))
     return 1;
   if (m->graphs.empty()) {
-    Line(who) << opts.file << " has no function\n";
+    tools::Line(who) << opts.file << " has no function\n";
     return 1;
   }
   Graph *g = opts.func.empty() ? m->graphs.front().get() : m->lookup(opts.func);
   if (!g) {
-    Line(who) << "no function @" << opts.func << " in "
-              << opts.file << '\n';
+    tools::Line(who) << "no function @" << opts.func << " in " << opts.file
+                     << '\n';
     return 1;
   }
 
   std::string error;
   std::optional<SymbolBindings> dimFlags = parseDimFlags(opts.dims, g, error);
   if (!dimFlags) {
-    Line(who) << error << '\n';
+    tools::Line(who) << error << '\n';
     return 1;
   }
   const SymbolBindings &preset = *dimFlags;
@@ -267,7 +96,7 @@ int runRank(const Options &opts, Communicator *comm) {
   if (multi) {
     CommStatus agreed = comm->agree(shapeSignature(*g, args, preset));
     if (!agreed.ok()) {
-      Line(who) << agreed.message() << '\n';
+      tools::Line(who) << agreed.message() << '\n';
       return 1;
     }
   }
@@ -281,8 +110,8 @@ int runRank(const Options &opts, Communicator *comm) {
     std::error_code ec;
     std::filesystem::create_directories(opts.outputDir, ec);
     if (ec) {
-      Line(who) << "cannot create '" << opts.outputDir
-                << "': " << ec.message() << '\n';
+      tools::Line(who) << "cannot create '" << opts.outputDir
+                       << "': " << ec.message() << '\n';
       return 1;
     }
   }
@@ -314,7 +143,7 @@ int runRank(const Options &opts, Communicator *comm) {
 /// runRank on every rank; a rank that fails tells the others (abort), and
 /// a rank that succeeded confirms every other one did too, so an error
 /// anywhere ends every rank non-zero.
-int runOnRank(const Options &opts, Communicator *comm) {
+int runOnRank(const tools::RunOptions &opts, Communicator *comm) {
   int status = runRank(opts, comm);
   if (!comm || comm->size() == 1)
     return status;
@@ -324,14 +153,14 @@ int runOnRank(const Options &opts, Communicator *comm) {
   }
   CommStatus done = comm->agree("finished");
   if (!done.ok()) {
-    Line(fmt::format("kiln-run: rank {}", comm->rank())) << done.message()
-                                                         << '\n';
+    tools::Line(fmt::format("kiln-run: rank {}", comm->rank()))
+        << done.message() << '\n';
     return 1;
   }
   return 0;
 }
 
-int run(const Options &opts) {
+int run(const tools::RunOptions &opts) {
   if (opts.ranks > 0) {
     if (comm::launcherWorldSize() > 0) {
       std::cerr << "kiln-run: --ranks runs ranks as threads; do not combine "
@@ -359,7 +188,7 @@ int run(const Options &opts) {
 
 int main(int argc, char **argv) {
   CLI::App app{"kiln-run: run a kiln graph"};
-  Options opts;
+  tools::RunOptions opts;
   app.add_option("file", opts.file, "the .kir file")->required();
   app.add_option("--func", opts.func, "function to run (default: the first)");
   app.add_option("--input", opts.inputs, "NAME=PATH.npy for a parameter");
