@@ -1,7 +1,7 @@
 //===- Reduce.cpp - the numerics every communicator backend shares --------===//
 #include "runtime/comm/Reduce.h"
 
-#include "runtime/comm/ReduceF32Sum.h"
+#include "runtime/comm/ReduceSum.h"
 
 #include "runtime/Float16.h"
 
@@ -157,12 +157,12 @@ void reduceInRankOrder(std::span<const void *const> srcs, void *dst,
   DType outType = dstType.value_or(spec.dtype);
   DType compat = spec.compatType.value_or(spec.dtype);
   bool roundEach = spec.numerics == Numerics::NpuCompat && compat != DType::F32;
-  if (spec.dtype != DType::F32 || spec.op != ReduceOp::Sum || !canSumF32Fast())
+  if (spec.op != ReduceOp::Sum || !canSumFast())
     return reduceStaged(srcs, dst, 0, count, spec, outType, roundEach, compat);
   // One pass; groups that end as NaN (and the tail) take the staged path.
   for (int64_t i = 0; i < count;) {
-    i = sumF32Fast(srcs, dst, i, count, outType,
-                   roundEach ? std::optional(compat) : std::nullopt);
+    i = sumFast(srcs, spec.dtype, dst, i, count, outType,
+                roundEach ? std::optional(compat) : std::nullopt);
     int64_t next = std::min(count, i + 8);
     reduceStaged(srcs, dst, i, next, spec, outType, roundEach, compat);
     i = next;

@@ -1,15 +1,16 @@
-//===- ReduceF32Sum.cpp - the hot all-reduce: f32 partials, summed --------===//
+//===- ReduceSum.cpp - the hot all-reduce: sums in one pass ---------------===//
 //
-// npu.mm_all_reduce_base sums every rank's f32 partial into the output
-// dtype; its peer-window path runs this between the GEMM's register tiles,
-// a few hundred elements at a time, so it must be one pass with no staging
-// buffers: eight lanes are loaded from each rank, summed in rank order
+// Every all-reduce that sums (npu.mm_all_reduce_base's partials, the
+// allreduce op, the unfused matmul -> allreduce) goes through here: eight
+// lanes are loaded from each rank and widened to f32 (f16 by F16C, bf16 by
+// a shift: the staged path's exact conversions), summed in rank order
 // (rounded to the compat dtype after each add in npu-compat mode) and
-// stored once. Lanes that end as NaN are left to the caller's scalar path,
-// whose NaN bits the vector conversions do not promise to match.
+// stored once -- no staging buffers. Lanes that end as NaN are left to the
+// caller's staged path, whose NaN bits the vector conversions do not
+// promise to match.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/comm/ReduceF32Sum.h"
+#include "runtime/comm/ReduceSum.h"
 
 #include <immintrin.h>
 
@@ -46,16 +47,28 @@ __attribute__((target("avx2,f16c"))) void store8(__m256 v, DType t, char *dst) {
   _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), bits);
 }
 
+/// Eight elements of `t` from element i of `src`, widened exactly.
+__attribute__((target("avx2,f16c"))) __m256 load8(const void *src, DType t,
+                                                  int64_t i) {
+  if (t == DType::F32)
+    return _mm256_loadu_ps(static_cast<const float *>(src) + i);
+  __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+      static_cast<const uint16_t *>(src) + i));
+  if (t == DType::F16)
+    return _mm256_cvtph_ps(bits);
+  return _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
 __attribute__((target("avx2,f16c"))) int64_t
-sum8s(std::span<const void *const> srcs, char *dst, int64_t from, int64_t count,
-      DType outType, std::optional<DType> roundEach) {
+sum8s(std::span<const void *const> srcs, DType srcType, char *dst, int64_t from,
+      int64_t count, DType outType, std::optional<DType> roundEach) {
   const int64_t outBytes = outType == DType::F32 ? 4 : 2;
   int64_t i = from;
   for (; i + 8 <= count; i += 8) {
-    __m256 acc = _mm256_loadu_ps(static_cast<const float *>(srcs[0]) + i);
+    __m256 acc = load8(srcs[0], srcType, i);
     for (size_t r = 1; r < srcs.size(); ++r) {
-      acc = _mm256_add_ps(
-          acc, _mm256_loadu_ps(static_cast<const float *>(srcs[r]) + i));
+      acc = _mm256_add_ps(acc, load8(srcs[r], srcType, i));
       if (roundEach)
         acc = roundTo(acc, *roundEach);
     }
@@ -68,16 +81,17 @@ sum8s(std::span<const void *const> srcs, char *dst, int64_t from, int64_t count,
 
 } // namespace
 
-bool canSumF32Fast() {
+bool canSumFast() {
   static const bool has =
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
   return has;
 }
 
-int64_t sumF32Fast(std::span<const void *const> srcs, void *dst, int64_t from,
-                   int64_t count, DType outType,
-                   std::optional<DType> roundEach) {
-  return sum8s(srcs, static_cast<char *>(dst), from, count, outType, roundEach);
+int64_t sumFast(std::span<const void *const> srcs, DType srcType, void *dst,
+                int64_t from, int64_t count, DType outType,
+                std::optional<DType> roundEach) {
+  return sum8s(srcs, srcType, static_cast<char *>(dst), from, count, outType,
+               roundEach);
 }
 
 } // namespace kiln::comm

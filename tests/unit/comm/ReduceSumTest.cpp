@@ -1,11 +1,11 @@
-//===- ReduceF32SumTest.cpp - the one-pass f32 sum, bit for bit -----------===//
+//===- ReduceSumTest.cpp - the one-pass sum, bit for bit ------------------===//
 //
-// reduceInRankOrder takes a one-pass AVX2 loop for f32 partials summed
-// (runtime/comm/ReduceF32Sum.cpp); groups whose result is NaN and the tail
+// reduceInRankOrder takes a one-pass AVX2 loop for sums
+// (runtime/comm/ReduceSum.cpp); groups whose result is NaN and the tail
 // take the staged path. Checked here against a scalar loop written from
-// Reduce.h's definition, over odd and round lengths, 1-4 ranks, every out
-// dtype and both numerics, with NaN, infinities, overflow and subnormals
-// mixed in.
+// Reduce.h's definition, over odd and round lengths, 1-4 ranks, f32, f16
+// and bf16 sources, every out dtype and both numerics, with NaN,
+// infinities, overflow and subnormals mixed in.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Float16.h"
@@ -74,7 +74,26 @@ struct Case {
   DType out;
 };
 
-TEST(ReduceF32SumTest, MatchesTheDefinitionBitForBit) {
+/// `v` as `t` (f32, f16, bf16) stores it, and widened back: what the sum
+/// sees.
+std::pair<std::vector<uint8_t>, std::vector<float>>
+asType(const std::vector<float> &v, DType t) {
+  std::vector<uint8_t> bits(v.size() * elementBytes(t));
+  std::vector<float> widened(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (t == DType::F32) {
+      std::memcpy(&bits[i * 4], &v[i], 4);
+      widened[i] = v[i];
+      continue;
+    }
+    uint16_t h = t == DType::F16 ? doubleToHalf(v[i]) : doubleToBf16(v[i]);
+    std::memcpy(&bits[i * 2], &h, 2);
+    widened[i] = t == DType::F16 ? halfToFloat(h) : bf16ToFloat(h);
+  }
+  return {bits, widened};
+}
+
+TEST(ReduceSumTest, MatchesTheDefinitionBitForBit) {
   const Case cases[] = {{Numerics::Golden, std::nullopt, DType::F32},
                         {Numerics::Golden, DType::F16, DType::F16},
                         {Numerics::Golden, DType::BF16, DType::BF16},
@@ -82,33 +101,39 @@ TEST(ReduceF32SumTest, MatchesTheDefinitionBitForBit) {
                         {Numerics::NpuCompat, DType::BF16, DType::BF16},
                         {Numerics::NpuCompat, DType::F32, DType::F32},
                         {Numerics::NpuCompat, DType::F16, DType::F32}};
-  for (int ranks : {1, 2, 3, 4})
-    for (int64_t n : {1, 3, 7, 8, 9, 17, 33, 100, 1000, 4099})
-      for (bool awkward : {false, true})
-        for (const Case &c : cases) {
-          std::vector<std::vector<float>> p;
-          std::vector<const void *> srcs;
-          for (int r = 0; r < ranks; ++r)
-            p.push_back(partials(r, n, awkward));
-          for (auto &v : p)
-            srcs.push_back(v.data());
-          std::vector<uint8_t> dst(n * elementBytes(c.out), 0xab);
-          reduceInRankOrder(srcs, dst.data(), n,
-                            {DType::F32, ReduceOp::Sum, c.numerics, c.compat},
-                            c.out);
-          bool roundEach = c.numerics == Numerics::NpuCompat && c.compat &&
-                           *c.compat != DType::F32;
-          for (int64_t i = 0; i < n; ++i)
-            ASSERT_EQ(
-                bitsAt(dst, i, c.out),
-                expected(p, i, c.out, roundEach ? c.compat : std::nullopt))
-                << ranks << " rank(s), n=" << n << ", element " << i << ", out "
-                << toString(c.out) << ", "
-                << (c.numerics == Numerics::Golden ? "golden" : "npu-compat");
-        }
+  for (DType src : {DType::F32, DType::F16, DType::BF16})
+    for (int ranks : {1, 2, 3, 4})
+      for (int64_t n : {1, 3, 7, 8, 9, 17, 33, 100, 1000, 4099})
+        for (bool awkward : {false, true})
+          for (const Case &c : cases) {
+            std::vector<std::vector<float>> p;
+            std::vector<std::vector<uint8_t>> stored;
+            std::vector<const void *> srcs;
+            for (int r = 0; r < ranks; ++r) {
+              auto [bits, widened] = asType(partials(r, n, awkward), src);
+              stored.push_back(std::move(bits));
+              p.push_back(std::move(widened));
+            }
+            for (auto &v : stored)
+              srcs.push_back(v.data());
+            std::vector<uint8_t> dst(n * elementBytes(c.out), 0xab);
+            reduceInRankOrder(srcs, dst.data(), n,
+                              {src, ReduceOp::Sum, c.numerics, c.compat},
+                              c.out);
+            bool roundEach = c.numerics == Numerics::NpuCompat && c.compat &&
+                             *c.compat != DType::F32;
+            for (int64_t i = 0; i < n; ++i)
+              ASSERT_EQ(
+                  bitsAt(dst, i, c.out),
+                  expected(p, i, c.out, roundEach ? c.compat : std::nullopt))
+                  << toString(src) << " sources, " << ranks
+                  << " rank(s), n=" << n << ", element " << i << ", out "
+                  << toString(c.out) << ", "
+                  << (c.numerics == Numerics::Golden ? "golden" : "npu-compat");
+          }
 }
 
-TEST(ReduceF32SumTest, InPlaceIntoTheFirstSource) {
+TEST(ReduceSumTest, InPlaceIntoTheFirstSource) {
   for (int64_t n : {5, 64, 1027}) {
     std::vector<float> a = partials(0, n, true), b = partials(1, n, true);
     std::vector<std::vector<float>> p{a, b};
