@@ -9,6 +9,15 @@
 namespace kiln::codegen {
 
 /// How many row chunks npu.mm_all_reduce_base pipelines, and why.
+/// The dtype of npu.mm_all_reduce_base's partials P: the out dtype in
+/// npu-compat when that is f16/bf16 (every partial is rounded to it before
+/// the reduction, so 16 bits hold it exactly and the ranks exchange half
+/// the bytes), else f32. The lowering and the runtime both follow it.
+inline DType mmAllReducePartialType(Numerics numerics, DType out) {
+  bool narrow = out == DType::F16 || out == DType::BF16;
+  return numerics == Numerics::NpuCompat && narrow ? out : DType::F32;
+}
+
 struct ChunkPlan {
   int64_t chunks;
   std::string why;

@@ -73,7 +73,7 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
   }
   auto [r0, r1] = mm.chunkRows[chunk];
   int64_t first = r0 * mm.n, count = (r1 - r0) * mm.n;
-  ReduceSpec spec{DType::F32, ReduceOp::Sum, mm.numerics, mm.outType};
+  ReduceSpec spec{mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType};
   int ranks = ctx.comm->size();
   int64_t outBytes = comm::elementBytes(mm.outType);
   int64_t parts = ctx.pool
@@ -88,7 +88,7 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
       srcs[r] = (mm.copyIn && r == ctx.comm->rank()
                      ? static_cast<const char *>(ctx.scratch)
                      : mm.window->of(r)) +
-                lo * 4;
+                lo * mm.partialBytes;
     comm::reduceInRankOrder(srcs, static_cast<char *>(mm.out) + lo * outBytes,
                             hi - lo, spec, mm.outType);
   };
@@ -109,7 +109,9 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
   mm.out = out;
   mm.outType = static_cast<DType>(outType);
   mm.numerics = static_cast<Numerics>(numerics);
-  int64_t bytes = std::max<int64_t>(rows * n * 4, 64);
+  mm.partialType = mmAllReducePartialType(mm.numerics, mm.outType);
+  mm.partialBytes = comm::elementBytes(mm.partialType);
+  int64_t bytes = std::max<int64_t>(rows * n * mm.partialBytes, 64);
   Communicator *comm = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (comm && mmAllReducePeerWindowAllowed()) {
     mm.window = comm->peerWindow(
@@ -142,16 +144,18 @@ extern "C" int32_t kiln_mm_ar_chunk(void *rt, int32_t opIndex, int64_t chunk,
   mm.chunkRows.push_back({r0, r1});
   if (mm.window) {
     if (mm.copyIn)
-      std::memcpy(mm.window->mine() + r0 * mm.n * 4,
-                  static_cast<char *>(ctx.scratch) + r0 * mm.n * 4,
-                  (r1 - r0) * mm.n * 4);
+      std::memcpy(mm.window->mine() + r0 * mm.n * mm.partialBytes,
+                  static_cast<char *>(ctx.scratch) +
+                      r0 * mm.n * mm.partialBytes,
+                  (r1 - r0) * mm.n * mm.partialBytes);
     mm.window->publish();
     return chunk > 0 && !reduceChunk(ctx, opIndex, chunk - 1) ? 1 : 0;
   }
   if (ctx.comm && ctx.comm->size() > 1)
     mm.tickets.push_back(ctx.comm->start(
-        static_cast<float *>(ctx.scratch) + r0 * mm.n, (r1 - r0) * mm.n,
-        {DType::F32, ReduceOp::Sum, mm.numerics, mm.outType}));
+        static_cast<char *>(ctx.scratch) + r0 * mm.n * mm.partialBytes,
+        (r1 - r0) * mm.n,
+        {mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType}));
   return 0;
 }
 

@@ -43,6 +43,9 @@ struct RuntimeContext {
     DType outType = DType::F32;
     Numerics numerics = Numerics::Golden;
     bool copyIn = false;
+    /// P's dtype (mmAllReducePartialType) and its bytes per element.
+    DType partialType = DType::F32;
+    int64_t partialBytes = 4;
   } mm{};
 };
 

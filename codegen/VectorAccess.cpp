@@ -1,6 +1,8 @@
 //===- VectorAccess.cpp - kLanes-wide loads, stores and roundings ---------===//
 #include "codegen/VectorAccess.h"
 
+#include <tuple>
+
 namespace kiln::codegen::vec {
 
 using gemm::kLanes;
@@ -113,21 +115,20 @@ llvm::Value *gatherInts(
   return v;
 }
 
-void storeFloats(llvm::IRBuilder<> &b, const TensorAccess &t,
-                 llvm::ArrayRef<llvm::Value *> idx, llvm::Value *v,
-                 llvm::Value *mask) {
-  llvm::Type *elem = nullptr;
-  switch (t.type().dtype) {
+std::pair<llvm::Value *, llvm::Type *> encodeFloat(llvm::IRBuilder<> &b,
+                                                   llvm::Value *v, DType t) {
+  auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(v->getType());
+  auto like = [&](llvm::Type *elem) -> llvm::Type * {
+    return vt ? vecOf(elem, vt->getNumElements()) : elem;
+  };
+  switch (t) {
   case DType::F32:
-    elem = b.getFloatTy();
-    break;
+    return {v, b.getFloatTy()};
   case DType::F16:
-    elem = b.getHalfTy();
-    v = b.CreateFPTrunc(v, vecOf(elem));
-    break;
+    return {b.CreateFPTrunc(v, like(b.getHalfTy())), b.getHalfTy()};
   case DType::BF16: {
     // As TensorAccess::storeFloat: RNE on the bits, NaN -> 0x7fc0.
-    llvm::Type *i32v = vecOf(b.getInt32Ty());
+    llvm::Type *i32v = like(b.getInt32Ty());
     llvm::Value *bits = b.CreateBitCast(v, i32v);
     llvm::Value *lsb = b.CreateAnd(b.CreateLShr(bits, 16), 1);
     llvm::Value *rounded = b.CreateLShr(
@@ -135,14 +136,28 @@ void storeFloats(llvm::IRBuilder<> &b, const TensorAccess &t,
         16);
     rounded = b.CreateSelect(b.CreateFCmpUNO(v, v),
                              llvm::ConstantInt::get(i32v, 0x7fc0), rounded);
-    elem = b.getInt16Ty();
-    v = b.CreateTrunc(rounded, vecOf(elem));
-    break;
+    return {b.CreateTrunc(rounded, like(b.getInt16Ty())), b.getInt16Ty()};
   }
   default:
-    assert(false && "storeFloats: float tensors only");
-    return;
+    assert(false && "encodeFloat: float dtypes only");
+    return {v, b.getFloatTy()};
   }
+}
+
+llvm::Value *decodeFloat(llvm::IRBuilder<> &b, llvm::Value *bits, DType t) {
+  if (t == DType::F16)
+    return b.CreateFPExt(bits, b.getFloatTy());
+  if (t == DType::BF16)
+    return b.CreateBitCast(b.CreateShl(b.CreateZExt(bits, b.getInt32Ty()), 16),
+                           b.getFloatTy());
+  return bits;
+}
+
+void storeFloats(llvm::IRBuilder<> &b, const TensorAccess &t,
+                 llvm::ArrayRef<llvm::Value *> idx, llvm::Value *v,
+                 llvm::Value *mask) {
+  llvm::Type *elem = nullptr;
+  std::tie(v, elem) = encodeFloat(b, v, t.type().dtype);
   llvm::Value *ptr = b.CreateInBoundsGEP(elem, t.base(), t.offset(idx));
   llvm::Align align(elem->getScalarSizeInBits() / 8);
   if (mask)

@@ -44,6 +44,13 @@ void storeFloats(llvm::IRBuilder<> &b, const TensorAccess &t,
                  llvm::ArrayRef<llvm::Value *> idx, llvm::Value *v,
                  llvm::Value *mask);
 
+/// A scalar or vector f32 as the float dtype `t` stores it (rounded as
+/// TensorAccess::storeFloat), with the element type to store.
+std::pair<llvm::Value *, llvm::Type *> encodeFloat(llvm::IRBuilder<> &b,
+                                                   llvm::Value *v, DType t);
+/// A scalar of the element type encodeFloat gives for `t`, back to f32.
+llvm::Value *decodeFloat(llvm::IRBuilder<> &b, llvm::Value *bits, DType t);
+
 /// quant::roundToFloat for a scalar or vector f32.
 llvm::Value *roundToFloat(llvm::IRBuilder<> &b, llvm::Value *v, DType t);
 

@@ -1,7 +1,8 @@
 //===- MmAllReduceBase.cpp - lowering of matmul + all-reduce --------------===//
 //
 // npu.mm_all_reduce_base with the reduction over ranks overlapped with the
-// matmul (x1 flattened to [rows, k]; P an f32 [rows, n] the runtime places;
+// matmul (x1 flattened to [rows, k]; P [rows, n] of partialType, f32 or the
+// 16-bit out dtype in npu-compat, which the runtime places;
 // rows grouped in units, MmAllReducePartial.h):
 //
 //   C = kiln_mm_ar_begin(rows, k, n, out)     // 0: failed, already reported
@@ -38,11 +39,10 @@ void storeRow(LoweringContext &inner, const Op &op, const TensorType &outT,
   std::vector<llvm::Value *> lead = delinearize(ib, row, dims);
   llvm::Value *n = out.dim(-1), *rowBase = ib.CreateMul(row, n);
   inner.forRange(ib.getInt64(0), n, [&](llvm::Value *j) {
-    llvm::Value *p = ib.CreateInBoundsGEP(ib.getFloatTy(), scratch,
-                                          ib.CreateAdd(rowBase, j));
     std::vector<llvm::Value *> idx = lead;
     idx.push_back(j);
-    out.storeFloat(idx, ib.CreateLoad(ib.getFloatTy(), p));
+    out.storeFloat(idx,
+                   loadPartial(inner, op, scratch, ib.CreateAdd(rowBase, j)));
   });
 }
 

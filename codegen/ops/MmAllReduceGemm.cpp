@@ -11,7 +11,8 @@
 //        kiln_range_begin, as the engine's parallel body sees no outer
 //        values);
 //   store(): v = acc (+ bias); v = round(v); if x3: v = round(v + x3), into
-//        the f32 scratch P[row, j] (round: npu-compat only, to the out dtype).
+//        the scratch P[row, j] as partialType (round: npu-compat only, to
+//        the out dtype; P is then that 16-bit dtype when the out is).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/FloatGemm.h"
@@ -84,8 +85,8 @@ gemm::Source source(LoweringContext &c, const Op &op, llvm::Value *rowBase) {
   src.a = [=](llvm::Value *i, llvm::Value *k) {
     return x1.loadFloat(lead(i, k));
   };
-  src.store = [=, &b](llvm::Value *i, llvm::Value *j, llvm::Value *acc,
-                      llvm::Value *, llvm::Value *mask) {
+  src.store = [=, &b, &c, &op](llvm::Value *i, llvm::Value *j, llvm::Value *acc,
+                               llvm::Value *, llvm::Value *mask) {
     llvm::Value *v = acc;
     if (bias)
       v = b.CreateFAdd(v, vec::loadFloats(b, *bias, {j}, mask));
@@ -96,13 +97,9 @@ gemm::Source source(LoweringContext &c, const Op &op, llvm::Value *rowBase) {
       if (compat)
         v = vec::roundToFloat(b, v, outType);
     }
-    llvm::Value *at = b.CreateInBoundsGEP(
-        b.getFloatTy(), scratch,
-        b.CreateAdd(b.CreateMul(b.CreateAdd(rowBase, i), n), j));
-    if (mask)
-      b.CreateMaskedStore(v, at, llvm::Align(4), mask);
-    else
-      b.CreateAlignedStore(v, at, llvm::Align(4));
+    storePartial(c, op, scratch,
+                 b.CreateAdd(b.CreateMul(b.CreateAdd(rowBase, i), n), j), v,
+                 mask);
   };
   return src;
 }

@@ -3,7 +3,7 @@
 // A8W8 partials on the int8 GEMM engine (codegen/Int8Gemm.h): work tiles of
 // the chunk's rows x every column, split across the pool. Per tile the
 // engine's exact i32 C tile, then the epilogue of ops/npu/MmAllReduceBase.cpp
-// in its order, into the f32 scratch P:
+// in its order, into the scratch P (as partialType):
 //   v = float(acc (+ bias, wrapping)) * dequant_scale[j] (* pertoken[row])
 //   v = round(v); if x3: v = round(v + x3[row, j])
 // round() is the identity in golden numerics and rounds to the out dtype in
@@ -101,8 +101,7 @@ void partialTile(const Op &op, LoweringContext &c,
         idx.push_back(j);
         v = round(b.CreateFAdd(v, x3->loadFloat(idx)));
       }
-      b.CreateStore(v,
-                    b.CreateInBoundsGEP(f32, scratch, b.CreateAdd(rowBase, j)));
+      storePartial(c, op, scratch, b.CreateAdd(rowBase, j), v);
     });
   });
 }
