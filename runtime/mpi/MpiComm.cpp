@@ -3,7 +3,9 @@
 // All MPI calls happen on one progress thread per process (it calls
 // MPI_Init_thread, so MPI_THREAD_SERIALIZED suffices): start() queues a
 // collective and returns; the thread runs the queue in order, so reductions
-// progress while the rank's own threads compute. Each all-reduce is
+// progress while the rank's own threads compute. (When every rank is on
+// this host, start() instead reduces at once through the shared-memory peer
+// window: MpiWindow.cpp.) Each all-reduce through messages is
 //   0. a header exchange (count, dtype, op, numerics) with every rank, so a
 //      mismatch fails on every rank with the same message before any data
 //      moves;
@@ -14,9 +16,9 @@
 // MPI_SUM on floats would not fix the order of additions; this does.
 // Nothing waits forever: every wait polls MPI_Test with a deadline and
 // reads control messages (tag 0): "A<reason>" from a rank that failed,
-// "E" from a rank that finished. At shutdown a rank says "E" and waits for
-// every peer's "A" or "E" before MPI_Finalize; MPI_Abort ends the job if a
-// peer stays silent past the timeout.
+// "E" from a rank that finished (MpiControl.cpp). At shutdown a rank says
+// "E" and waits for every peer's "A" or "E" before MPI_Finalize; MPI_Abort
+// ends the job if a peer stays silent past the timeout.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/mpi/MpiComm.h"
@@ -101,55 +103,6 @@ void MpiComm::loop() {
   shutdown();
 }
 
-void MpiComm::sendControl(const std::string &message) {
-  for (int p = 0; p < size_; ++p) {
-    if (p == rank_)
-      continue;
-    controlSends_.push_back({message, MPI_REQUEST_NULL});
-    auto &[buf, req] = controlSends_.back();
-    MPI_Isend(buf.data(), static_cast<int>(buf.size()), MPI_CHAR, p,
-              kControlTag, MPI_COMM_WORLD, &req);
-  }
-}
-
-void MpiComm::pollControl() {
-  std::string reason;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    reason = abortReason_;
-  }
-  if (!reason.empty() && !abortSent_) {
-    sendControl("A" + reason);
-    abortSent_ = true;
-  }
-  for (;;) {
-    int flag = 0;
-    MPI_Status st;
-    MPI_Iprobe(MPI_ANY_SOURCE, kControlTag, MPI_COMM_WORLD, &flag, &st);
-    if (!flag)
-      break;
-    int n = 0;
-    MPI_Get_count(&st, MPI_CHAR, &n);
-    std::string msg(std::max(n, 1), 'E');
-    MPI_Recv(msg.data(), n, MPI_CHAR, st.MPI_SOURCE, kControlTag,
-             MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    gone_[st.MPI_SOURCE] = true;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      departed_ = gone_;
-    }
-    if (msg[0] == 'A')
-      fail(fmt::format("rank {} failed: {}", st.MPI_SOURCE, msg.substr(1)));
-  }
-  while (!controlSends_.empty()) {
-    int flag = 0;
-    MPI_Test(&controlSends_.front().second, &flag, MPI_STATUS_IGNORE);
-    if (!flag)
-      break;
-    controlSends_.pop_front();
-  }
-}
-
 CommStatus MpiComm::await(std::vector<MPI_Request> &reqs,
                           const std::vector<int> &peer, const std::string &what,
                           Clock::time_point deadline) {
@@ -203,35 +156,6 @@ CommStatus MpiComm::await(std::vector<MPI_Request> &reqs,
       MPI_Request_free(&r);
     }
   return failed();
-}
-
-void MpiComm::shutdown() {
-  pollControl(); // sends a pending abort notice first
-  sendControl("E");
-  auto deadline = Clock::now() + timeout();
-  for (;;) {
-    pollControl();
-    std::string missing;
-    for (int p = 0; p < size_; ++p)
-      if (p != rank_ && !gone_[p])
-        missing += fmt::format("{}{}", missing.empty() ? "" : ", ", p);
-    if (missing.empty() && controlSends_.empty())
-      break;
-    if (Clock::now() >= deadline) {
-      fmt::print(stderr,
-                 "kiln: rank {}: rank(s) {} did not finish within {} ms; "
-                 "aborting the MPI job\n",
-                 rank_, missing, timeout().count());
-      std::fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  if (win_ != MPI_WIN_NULL && failed().ok()) // collective: not after a failure
-    MPI_Win_free(&win_);
-  if (node_ != MPI_COMM_NULL)
-    MPI_Comm_free(&node_);
-  MPI_Finalize();
 }
 
 } // namespace mpi

@@ -1,8 +1,11 @@
-//===- MpiComm.h - the MPI backend's class (internal) ------------*- C++ -*-===//
+//===- MpiComm.h - the MPI backend's class (internal) ------------*- C++
+//-*-===//
 //
-// Shared by MpiComm.cpp (life cycle, progress thread, control messages,
-// polling) and MpiCollectives.cpp (the all-reduce and agreement protocols);
-// see MpiComm.cpp for the design. Only runtime/mpi/ includes this.
+// Shared by MpiComm.cpp (life cycle, progress thread, polling),
+// MpiControl.cpp (control messages, shutdown), MpiCollectives.cpp (the
+// all-reduce and agreement protocols) and MpiWindow.cpp (the shared-memory
+// peer window and the all-reduces through it); see MpiComm.cpp for the
+// design. Only runtime/mpi/ includes this.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
