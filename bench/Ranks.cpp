@@ -1,6 +1,7 @@
 //===- Ranks.cpp - kiln-bench --ranks: overlapped matmul + all-reduce -----===//
 #include "bench/Ranks.h"
 
+#include "bench/RankTiming.h"
 #include "bench/Report.h"
 #include "codegen/CommCalls.h"
 #include "codegen/CompiledGraph.h"
@@ -33,53 +34,6 @@ std::vector<Shape> shapes() {
           {"comparable", 1280, 128, 640, false},
           {"small", 160, 640, 80, true},
           {"small-decode", 16, 640, 80, true}};
-}
-
-/// A barrier: a one-element all-reduce. On one host it goes through the
-/// peer window, so ranks leave it within microseconds of each other (an
-/// agreement through MPI's progress thread lets them drift ~100 us apart,
-/// which the first rank would then count as its own time).
-bool barrier(Communicator &comm) {
-  float token = 0;
-  return comm.allreduce(&token, 1, {DType::F32}).ok();
-}
-
-/// The slowest rank's seconds for each of `bodies`, every rank starting
-/// after a barrier; the bodies run interleaved (one of each per round, so
-/// the machine's drifting load hits them alike, in an order rotated every
-/// round so none always inherits the same cache), one warm-up round, then
-/// the median of `repeat` rounds. nullopt for a body that failed.
-std::vector<std::optional<double>>
-timed(Communicator &comm, unsigned repeat,
-      const std::vector<std::function<bool()>> &bodies) {
-  std::vector<std::vector<double>> t(bodies.size());
-  std::vector<bool> ok(bodies.size(), true);
-  for (unsigned i = 0; i <= repeat; ++i)
-    for (size_t step = 0; step < bodies.size(); ++step) {
-      size_t b = (step + i) % bodies.size(); // rotate who runs after whom
-      if (!ok[b] || !barrier(comm))
-        continue;
-      auto t0 = std::chrono::steady_clock::now();
-      bool good = bodies[b]();
-      float s = std::chrono::duration<float>(
-                    std::chrono::steady_clock::now() - t0)
-                    .count();
-      float failed = good ? 0 : 1;
-      if (!comm.allreduce(&s, 1, {DType::F32, ReduceOp::Max}).ok() ||
-          !comm.allreduce(&failed, 1, {DType::F32, ReduceOp::Max}).ok() ||
-          failed != 0)
-        ok[b] = false;
-      else if (i > 0)
-        t[b].push_back(s);
-    }
-  std::vector<std::optional<double>> out;
-  for (size_t b = 0; b < bodies.size(); ++b) {
-    std::sort(t[b].begin(), t[b].end());
-    out.push_back(ok[b] && !t[b].empty()
-                      ? std::optional<double>(t[b][t[b].size() / 2])
-                      : std::nullopt);
-  }
-  return out;
 }
 
 struct Row {
