@@ -63,6 +63,12 @@ void logPlan(int32_t opIndex, int64_t rows, int64_t k, int64_t n, int ranks,
                (rows + plan.chunks - 1) / plan.chunks, plan.why);
 }
 
+/// How the ranks' partials are summed: in their dtype, per the numerics,
+/// into the out dtype.
+ReduceSpec partialSpec(const RuntimeContext::MmAllReduce &mm) {
+  return {mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType};
+}
+
 /// out[r0:r1, :] = the ranks' P[r0:r1, :] reduced in rank order, across
 /// the pool's threads. Waits for every rank's chunk first.
 bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
@@ -73,7 +79,7 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
   }
   auto [r0, r1] = mm.chunkRows[chunk];
   int64_t first = r0 * mm.n, count = (r1 - r0) * mm.n;
-  ReduceSpec spec{mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType};
+  ReduceSpec spec = partialSpec(mm);
   int ranks = ctx.comm->size();
   int64_t outBytes = comm::elementBytes(mm.outType);
   int64_t parts = ctx.pool
@@ -128,7 +134,11 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
   logPlan(opIndex, rows, k, n, comm ? comm->size() : 1, plan);
   mm.copyIn = mm.window && plan.copyIn;
   if (mm.window) {
-    mm.window->begin({comm::WindowTag::MmAllReduce, {rows, n, plan.chunks, k}});
+    // The tag carries the partials' spec: ranks compiled for different
+    // numerics would otherwise read each other's partials as another dtype.
+    mm.window->begin(
+        {comm::WindowTag::MmAllReduce,
+         {rows, n, plan.chunks, k, comm::specCode(partialSpec(mm))}});
     ctx.scratch =
         mm.copyIn ? kiln_thread_scratch(rt, bytes) : mm.window->mine();
   } else {
@@ -152,10 +162,9 @@ extern "C" int32_t kiln_mm_ar_chunk(void *rt, int32_t opIndex, int64_t chunk,
     return chunk > 0 && !reduceChunk(ctx, opIndex, chunk - 1) ? 1 : 0;
   }
   if (ctx.comm && ctx.comm->size() > 1)
-    mm.tickets.push_back(ctx.comm->start(
-        static_cast<char *>(ctx.scratch) + r0 * mm.n * mm.partialBytes,
-        (r1 - r0) * mm.n,
-        {mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType}));
+    mm.tickets.push_back(ctx.comm->start(static_cast<char *>(ctx.scratch) +
+                                             r0 * mm.n * mm.partialBytes,
+                                         (r1 - r0) * mm.n, partialSpec(mm)));
   return 0;
 }
 

@@ -24,7 +24,10 @@ std::string tagText(const WindowTag &t) {
   const auto &v = t.values;
   if (t.kind == WindowTag::AllReduce)
     return describe(v[0], v[1], specOfCode(v[2]));
-  return fmt::format("m={} n={} in {} chunk(s), k={}", v[0], v[1], v[2], v[3]);
+  ReduceSpec s = specOfCode(v[4]);
+  return fmt::format("m={} n={} in {} chunk(s), k={}, {} partials, {}", v[0],
+                     v[1], v[2], v[3], toString(s.dtype),
+                     s.numerics == Numerics::Golden ? "golden" : "npu-compat");
 }
 
 } // namespace
@@ -53,7 +56,7 @@ void PeerWindow::begin(const WindowTag &tag) {
   ++invocation_;
   tag_ = tag;
   h.tag[parity][0].store(tag.kind, std::memory_order_relaxed);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < WindowTag::kValues; ++i)
     h.tag[parity][i + 1].store(tag.values[i], std::memory_order_relaxed);
   h.begun[parity].store(invocation_, std::memory_order_release);
   base_ = h.published.load(std::memory_order_relaxed);
@@ -80,7 +83,7 @@ std::string PeerWindow::disagreement(int r, bool waiting) const {
   WindowTag theirs;
   theirs.kind = static_cast<WindowTag::Kind>(
       h.tag[parity][0].load(std::memory_order_relaxed));
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < WindowTag::kValues; ++i)
     theirs.values[i] = h.tag[parity][i + 1].load(std::memory_order_relaxed);
   if (theirs == tag_)
     return {};

@@ -44,10 +44,11 @@ namespace kiln::comm {
 /// errors word the values.
 struct WindowTag {
   enum Kind : int64_t {
-    MmAllReduce, ///< m, n, chunks, k
-    AllReduce,   ///< seq, count, spec (specCode), 0
+    MmAllReduce, ///< m, n, chunks, k, the partials' spec (specCode)
+    AllReduce,   ///< seq, count, spec (specCode), 0, 0
   } kind = MmAllReduce;
-  std::array<int64_t, 4> values{};
+  static constexpr int kValues = 5;
+  std::array<int64_t, kValues> values{};
   bool operator==(const WindowTag &) const = default;
 };
 
@@ -56,7 +57,7 @@ struct alignas(64) PeerHeader {
   std::atomic<uint64_t> published{0}; ///< chunks published, all invocations
   /// 1 + the invocation that last began in each half.
   std::atomic<uint64_t> begun[2] = {0, 0};
-  std::atomic<int64_t> tag[2][5] = {}; ///< kind, values
+  std::atomic<int64_t> tag[2][1 + WindowTag::kValues] = {}; ///< kind, values
   /// Bytes this rank is growing the window to (0: not growing): a peer
   /// waiting on it fails at once instead of timing out.
   std::atomic<int64_t> growing{0};

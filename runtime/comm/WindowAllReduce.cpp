@@ -28,7 +28,7 @@ std::optional<CommStatus> windowAllReduce(Communicator &comm, int64_t seq,
     return std::nullopt;
   }
   // The tag carries count and spec: ranks that disagree fail at once.
-  w->begin({WindowTag::AllReduce, {seq, count, specCode(spec), 0}});
+  w->begin({WindowTag::AllReduce, {seq, count, specCode(spec), 0, 0}});
   std::memcpy(w->mine(), data, bytes);
   w->publish();
   if (CommStatus s = w->await(0, what.c_str()); !s.ok())

@@ -65,9 +65,10 @@ TEST(CollectiveFailureTest, ShapesDisagreeInTheJitMessages) {
 /// Runs @f in the JIT once per entry of `rows` (M; K = 16, N = 24); 1 at
 /// the first failure.
 int runWithRows(testing::ParsedGraph &pg, Communicator &c,
-                const std::vector<int64_t> &rows) {
-  auto exe = compile(pg.graph(), {.eval = {Numerics::Golden, &c}, .threads = 1},
-                     pg.diags);
+                const std::vector<int64_t> &rows,
+                Numerics numerics = Numerics::Golden) {
+  auto exe =
+      compile(pg.graph(), {.eval = {numerics, &c}, .threads = 1}, pg.diags);
   for (int64_t m : rows) {
     SymbolBindings dims{{"M", m}, {"K", 16}, {"N", 24}};
     if (!exe ||
@@ -75,6 +76,26 @@ int runWithRows(testing::ParsedGraph &pg, Communicator &c,
       return 1;
   }
   return 0;
+}
+
+/// The window is big enough already (both ranks ran M = 100 in golden);
+/// then rank 1 runs in npu-compat, whose f16 partials rank 0 must not read
+/// as f32: the window's tags disagree and both fail at once.
+TEST(CollectiveFailureTest, PeerWindowNumericsDisagreement) {
+  testing::ParsedGraph pg(kMatmulAllReduce);
+  auto begin = std::chrono::steady_clock::now();
+  std::vector<int> st = testing::runRanks(2, [&](Communicator &c) {
+    if (runWithRows(pg, c, {100}) != 0)
+      return 2; // the warm-up must pass (the status check catches this)
+    return runWithRows(pg, c, {8},
+                       c.rank() == 0 ? Numerics::Golden : Numerics::NpuCompat);
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  EXPECT_EQ(st, (std::vector<int>{1, 1}));
+  EXPECT_EQ(countContaining(pg.errors, "f32 partials, golden"), 2)
+      << pg.allErrors();
+  EXPECT_EQ(countContaining(pg.errors, "f16 partials, npu-compat"), 2)
+      << pg.allErrors();
 }
 
 /// Both ranks run M = 8; then rank 0 runs M = 100, which needs a bigger
