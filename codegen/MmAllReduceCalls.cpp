@@ -73,7 +73,7 @@ ReduceSpec partialSpec(const RuntimeContext::MmAllReduce &mm) {
 /// the pool's threads. Waits for every rank's chunk first.
 bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
   RuntimeContext::MmAllReduce &mm = ctx.mm;
-  if (CommStatus s = mm.window->await(chunk, "npu.mm_all_reduce_base"); !s.ok()) {
+  if (CommStatus s = mm.window->await(chunk); !s.ok()) {
     reportCommFailure(ctx, opIndex, s.message());
     return false;
   }
@@ -120,9 +120,9 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
   int64_t bytes = std::max<int64_t>(rows * n * mm.partialBytes, 64);
   Communicator *comm = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (comm && mmAllReducePeerWindowAllowed()) {
-    mm.window = comm->peerWindow(
-        bytes,
-        fmt::format("npu.mm_all_reduce_base m={} k={} n={}", rows, k, n));
+    mm.window = comm->peerWindow(bytes, [&] {
+      return fmt::format("npu.mm_all_reduce_base m={} k={} n={}", rows, k, n);
+    });
     if (!mm.window && !comm->failure().empty()) {
       reportCommFailure(ctx, opIndex, comm->failure());
       return 0;

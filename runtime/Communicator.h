@@ -32,6 +32,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -110,10 +111,12 @@ public:
   /// invocation; reused while big enough. Collective when it has to grow
   /// (every rank asks for the same capacity at the same point). Null when
   /// the ranks do not all share this host (then use start/wait) or on
-  /// failure (failure() says which). `purpose` names what the window is
-  /// for in errors (ranks asking for different windows disagree).
-  virtual comm::PeerWindow *peerWindow(int64_t capacity,
-                                       const std::string &purpose) {
+  /// failure (failure() says which). `purpose()` names what the window is
+  /// for in the agreement and its errors (ranks asking for different
+  /// windows disagree); it is called only when the window grows, so the
+  /// per-run path formats nothing.
+  virtual comm::PeerWindow *
+  peerWindow(int64_t capacity, const std::function<std::string()> &purpose) {
     (void)capacity, (void)purpose;
     return nullptr;
   }

@@ -138,7 +138,8 @@ public:
   }
 
   CommStatus agree(const std::string &what) override;
-  PeerWindow *peerWindow(int64_t capacity, const std::string &purpose) override;
+  PeerWindow *peerWindow(int64_t capacity,
+                         const std::function<std::string()> &purpose) override;
   void abort(const std::string &reason) override {
     std::lock_guard<std::mutex> lock(s_->mutex);
     s_->fail(fmt::format("rank {} failed: {}", rank_, reason));

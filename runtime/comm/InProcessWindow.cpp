@@ -9,14 +9,15 @@
 
 namespace kiln::comm {
 
-PeerWindow *InProcessComm::peerWindow(int64_t capacity,
-                                      const std::string &purpose) {
+PeerWindow *
+InProcessComm::peerWindow(int64_t capacity,
+                          const std::function<std::string()> &purpose) {
   if (window_ && window_->capacity() >= capacity)
     return window_.get();
   if (window_)
     window_->announceGrowth(capacity);
   // Past this agreement no rank runs a kernel that reads the old blocks.
-  if (!agree(windowAgreement(purpose, capacity)).ok())
+  if (!agree(windowAgreement(purpose(), capacity)).ok())
     return nullptr;
   window_.reset();
   int64_t bytes = peerBlockBytes(capacity);

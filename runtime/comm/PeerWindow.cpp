@@ -91,15 +91,16 @@ std::string PeerWindow::disagreement(int r, bool waiting) const {
                      comm_.rank(), tagText(tag_), r, tagText(theirs));
 }
 
-CommStatus PeerWindow::await(int64_t chunk, const char *op) {
+CommStatus PeerWindow::await(int64_t chunk) {
   using Clock = std::chrono::steady_clock;
   const uint64_t target = base_ + chunk + 1;
   const Clock::time_point start = Clock::now();
   // Errors are worded only when they happen: this is the per-chunk path.
   auto fail = [&](const std::string &why) {
-    std::string msg = tag_.kind == WindowTag::AllReduce
-                          ? fmt::format("{}: {}", op, why)
-                          : fmt::format("{} chunk {}: {}", op, chunk, why);
+    std::string msg =
+        tag_.kind == WindowTag::AllReduce
+            ? fmt::format("{}: {}", tagText(tag_), why)
+            : fmt::format("npu.mm_all_reduce_base chunk {}: {}", chunk, why);
     comm_.abort(msg);
     return CommStatus::error(msg);
   };

@@ -83,8 +83,9 @@ public:
   const char *of(int r) const { return half(r); }
   void publish();
   /// Waits until every rank has published chunk `chunk` of this invocation;
-  /// errors say "<op> chunk <chunk>: ...".
-  CommStatus await(int64_t chunk, const char *op);
+  /// errors name it from the tag ("npu.mm_all_reduce_base chunk 2: ...",
+  /// "allreduce #3 (64 x f32, sum, golden): ...").
+  CommStatus await(int64_t chunk);
   /// Marks this rank as growing the window to `bytes` (see PeerHeader).
   void announceGrowth(int64_t bytes);
 

@@ -19,9 +19,9 @@ std::optional<CommStatus> windowAllReduce(Communicator &comm, int64_t seq,
                                           const ReduceSpec &spec) {
   if (std::string f = comm.failure(); !f.empty())
     return CommStatus::error(f);
-  std::string what = describe(seq, count, spec);
   int64_t bytes = count * elementBytes(spec.dtype);
-  PeerWindow *w = comm.peerWindow(std::max<int64_t>(bytes, 64), what);
+  PeerWindow *w = comm.peerWindow(std::max<int64_t>(bytes, 64),
+                                  [&] { return describe(seq, count, spec); });
   if (!w) {
     if (std::string f = comm.failure(); !f.empty())
       return CommStatus::error(f);
@@ -31,7 +31,7 @@ std::optional<CommStatus> windowAllReduce(Communicator &comm, int64_t seq,
   w->begin({WindowTag::AllReduce, {seq, count, specCode(spec), 0, 0}});
   std::memcpy(w->mine(), data, bytes);
   w->publish();
-  if (CommStatus s = w->await(0, what.c_str()); !s.ok())
+  if (CommStatus s = w->await(0); !s.ok())
     return s;
   std::vector<const void *> srcs(comm.size());
   for (int r = 0; r < comm.size(); ++r)

@@ -104,7 +104,8 @@ public:
       failure_ = fmt::format("rank {} failed: {}", rank_, abortReason_);
     cv_.notify_all();
   }
-  PeerWindow *peerWindow(int64_t capacity, const std::string &purpose) override;
+  PeerWindow *peerWindow(int64_t capacity,
+                         const std::function<std::string()> &purpose) override;
   std::string failure() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return failure_;

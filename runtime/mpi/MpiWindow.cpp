@@ -16,7 +16,8 @@
 
 namespace kiln::comm::mpi {
 
-PeerWindow *MpiComm::peerWindow(int64_t capacity, const std::string &purpose) {
+PeerWindow *MpiComm::peerWindow(int64_t capacity,
+                                const std::function<std::string()> &purpose) {
   if (localSize_ != size_ || size_ == 1)
     return nullptr;
   if (window_ && window_->capacity() >= capacity)
@@ -26,7 +27,7 @@ PeerWindow *MpiComm::peerWindow(int64_t capacity, const std::string &purpose) {
   auto t = std::make_shared<Task>();
   t->kind = Task::Window;
   t->count = capacity;
-  t->text = windowAgreement(purpose, capacity);
+  t->text = windowAgreement(purpose(), capacity);
   {
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(t);
