@@ -17,6 +17,7 @@
 #include "codegen/ops/Common.h"
 #include "codegen/ops/Fused.h"
 #include "codegen/ops/MmAllReducePartial.h"
+#include "codegen/ops/QuantEpilogue.h"
 
 namespace kiln::codegen {
 
@@ -35,9 +36,7 @@ llvm::Value *dequantScale(LoweringContext &c, const Op &op, llvm::Value *j) {
     idx = {b.getInt64(0), j};
   if (t.dtype != DType::I64)
     return s.loadFloat(idx);
-  llvm::Value *bits = b.CreateAnd(b.CreateTrunc(s.loadInt(idx), b.getInt32Ty()),
-                                  b.getInt32(0xFFFFE000u));
-  return b.CreateBitCast(bits, b.getFloatTy());
+  return quant::decodePacked(b, s.loadInt(idx)).scale;
 }
 
 void partialTile(const Op &op, LoweringContext &c,
