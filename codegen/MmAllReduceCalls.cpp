@@ -69,6 +69,11 @@ ReduceSpec partialSpec(const RuntimeContext::MmAllReduce &mm) {
   return {mm.partialType, ReduceOp::Sum, mm.numerics, mm.outType};
 }
 
+/// Bytes of `elements` elements of P.
+int64_t partialBytes(const RuntimeContext::MmAllReduce &mm, int64_t elements) {
+  return elements * comm::elementBytes(mm.partialType);
+}
+
 /// out[r0:r1, :] = the ranks' P[r0:r1, :] reduced in rank order, across
 /// the pool's threads. Waits for every rank's chunk first.
 bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
@@ -94,7 +99,7 @@ bool reduceChunk(RuntimeContext &ctx, int32_t opIndex, int64_t chunk) {
       srcs[r] = (mm.copyIn && r == ctx.comm->rank()
                      ? static_cast<const char *>(ctx.scratch)
                      : mm.window->of(r)) +
-                lo * mm.partialBytes;
+                partialBytes(mm, lo);
     comm::reduceInRankOrder(srcs, static_cast<char *>(mm.out) + lo * outBytes,
                             hi - lo, spec, mm.outType);
   };
@@ -116,8 +121,7 @@ extern "C" int64_t kiln_mm_ar_begin(void *rt, int32_t opIndex, int64_t rows,
   mm.outType = static_cast<DType>(outType);
   mm.numerics = static_cast<Numerics>(numerics);
   mm.partialType = mmAllReducePartialType(mm.numerics, mm.outType);
-  mm.partialBytes = comm::elementBytes(mm.partialType);
-  int64_t bytes = std::max<int64_t>(rows * n * mm.partialBytes, 64);
+  int64_t bytes = std::max<int64_t>(partialBytes(mm, rows * n), 64);
   Communicator *comm = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (comm && mmAllReducePeerWindowAllowed()) {
     mm.window = comm->peerWindow(bytes, [&] {
@@ -152,19 +156,19 @@ extern "C" int32_t kiln_mm_ar_chunk(void *rt, int32_t opIndex, int64_t chunk,
   RuntimeContext &ctx = context(rt);
   RuntimeContext::MmAllReduce &mm = ctx.mm;
   mm.chunkRows.push_back({r0, r1});
+  int64_t first = partialBytes(mm, r0 * mm.n);
   if (mm.window) {
     if (mm.copyIn)
-      std::memcpy(mm.window->mine() + r0 * mm.n * mm.partialBytes,
-                  static_cast<char *>(ctx.scratch) +
-                      r0 * mm.n * mm.partialBytes,
-                  (r1 - r0) * mm.n * mm.partialBytes);
+      std::memcpy(mm.window->mine() + first,
+                  static_cast<char *>(ctx.scratch) + first,
+                  partialBytes(mm, (r1 - r0) * mm.n));
     mm.window->publish();
     return chunk > 0 && !reduceChunk(ctx, opIndex, chunk - 1) ? 1 : 0;
   }
   if (ctx.comm && ctx.comm->size() > 1)
-    mm.tickets.push_back(ctx.comm->start(static_cast<char *>(ctx.scratch) +
-                                             r0 * mm.n * mm.partialBytes,
-                                         (r1 - r0) * mm.n, partialSpec(mm)));
+    mm.tickets.push_back(
+        ctx.comm->start(static_cast<char *>(ctx.scratch) + first,
+                        (r1 - r0) * mm.n, partialSpec(mm)));
   return 0;
 }
 

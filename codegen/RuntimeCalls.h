@@ -43,9 +43,7 @@ struct RuntimeContext {
     DType outType = DType::F32;
     Numerics numerics = Numerics::Golden;
     bool copyIn = false;
-    /// P's dtype (mmAllReducePartialType) and its bytes per element.
-    DType partialType = DType::F32;
-    int64_t partialBytes = 4;
+    DType partialType = DType::F32; ///< P's (mmAllReducePartialType)
   } mm{};
 };
 
